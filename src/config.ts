@@ -1,0 +1,329 @@
+/**
+ * SessionConfig: the seed's SessionConfig in camelCase, plus what the engine
+ * adds. validateConfig() is the one place options are checked; the hot path
+ * trusts the frozen ResolvedConfig it returns.
+ */
+import { availableParallelism } from 'node:os';
+import { SessionConfigError } from './errors.ts';
+
+export type StorageType = 'database' | 'cache' | 'filesystem';
+export type SameSite = 'Strict' | 'Lax' | 'None';
+export type CryptoMode = 'auto' | 'pool' | 'inline';
+
+const HOUR = 60 * 60 * 1000;
+const KEY_BYTES = 32;
+
+export interface CacheOptions {
+  /** Byte budget of the LRU (sealed bytes plus bookkeeping). Default 64 MiB. */
+  maxBytes?: number;
+  /**
+   * How long a cached record may be served without asking the backing store,
+   * in ms. Only matters when several processes share one store: a record
+   * changed by another process is seen here at most this late. Default 1000.
+   * 0 sends every read to the store.
+   */
+  staleMs?: number;
+}
+
+export interface CryptoOptions {
+  /** 'auto' (default): batches above measured thresholds go to the worker pool. */
+  mode?: CryptoMode;
+  /** Worker threads. Default: available cores minus the event loop's, at least 1. */
+  threads?: number;
+  /** Operations that may wait for the pool before calls reject with ERR_SESSION_OVERLOADED. Default 10 000. */
+  maxQueue?: number;
+}
+
+export interface DatabaseOptions {
+  /** mysql://user:pass@host:port/db — or give mysql2 connection options below. */
+  uri?: string;
+  /** Table name (letters, digits, underscore). Default 'rockstar_sessions'. */
+  table?: string;
+  /** Connections in the mysql2 pool. Default 10. */
+  poolSize?: number;
+  /** Deadline of one store operation in ms; a connection that misses it is destroyed. Default 5000. */
+  operationTimeout?: number;
+  /** Create the table on first use when it is missing. Default true. */
+  createTable?: boolean;
+  /** Any other mysql2 connection option (host, port, user, password, database, socketPath, ssl, …). */
+  [mysql2Option: string]: unknown;
+}
+
+export interface FilesystemOptions {
+  /** fsync each record file and its directory before a write is acknowledged. Default true. */
+  fsync?: boolean;
+}
+
+export interface SessionConfig {
+  /** 'database' (the seed's default), 'cache' (in-process LRU) or 'filesystem'. */
+  storageType?: StorageType;
+  /** Default 'rockstar_session'. RFC 6265 token characters only. */
+  cookieName?: string;
+  /** Default '/'. */
+  cookiePath?: string;
+  /** Default '' (host-only cookie). */
+  cookieDomain?: string;
+  /** Default true. */
+  cookieSecure?: boolean;
+  /** Default true. */
+  cookieHttpOnly?: boolean;
+  /** Default 'Lax'. 'None' requires cookieSecure. */
+  cookieSameSite?: SameSite;
+  /** Idle lifetime in ms: a session not refreshed or saved for this long expires. Default 24 h. */
+  sessionLifetime?: number;
+  /** Hard cap in ms from creation, whatever the activity. Default 7 × sessionLifetime. */
+  absoluteLifetime?: number;
+  /** 32 bytes of key material (required). Subkeys are derived from it; it is never used directly. */
+  encryptionKey: Uint8Array;
+  /** Older keys, newest first: they open old cookies and records, which are re-sealed with encryptionKey on their next write. */
+  previousKeys?: readonly Uint8Array[];
+  /** Root directory of the filesystem store. Default './sessions'. */
+  filesystemPath?: string;
+  /** ms between automatic cleanupExpired() runs. Default 1 h. 0 turns the timer off. */
+  cleanupInterval?: number;
+  /** refresh() skips its write when the last extension is younger than this many ms. Default min(60 s, sessionLifetime / 10). */
+  touchThreshold?: number;
+  /** Largest encoded session data in bytes; larger saves fail with ERR_SESSION_DATA. Default 64 KiB. */
+  maxDataBytes?: number;
+  /** Clock in ms since the epoch. Default Date.now. Tests inject one instead of sleeping. */
+  now?: () => number;
+  cache?: CacheOptions;
+  crypto?: CryptoOptions;
+  database?: DatabaseOptions;
+  filesystem?: FilesystemOptions;
+  /** Receives failures nobody awaits (the cleanup timer's). Default: process.emitWarning. */
+  onError?: (error: Error) => void;
+}
+
+export interface ResolvedConfig {
+  readonly storageType: StorageType;
+  readonly cookieName: string;
+  readonly cookiePath: string;
+  readonly cookieDomain: string;
+  readonly cookieSecure: boolean;
+  readonly cookieHttpOnly: boolean;
+  readonly cookieSameSite: SameSite;
+  readonly sessionLifetime: number;
+  readonly absoluteLifetime: number;
+  readonly encryptionKey: Uint8Array;
+  readonly previousKeys: readonly Uint8Array[];
+  readonly filesystemPath: string;
+  readonly cleanupInterval: number;
+  readonly touchThreshold: number;
+  readonly maxDataBytes: number;
+  readonly now: () => number;
+  readonly cache: Readonly<Required<CacheOptions>>;
+  readonly crypto: Readonly<Required<CryptoOptions>>;
+  readonly database: Readonly<DatabaseOptions> | undefined;
+  readonly filesystem: Readonly<Required<FilesystemOptions>>;
+  readonly onError: (error: Error) => void;
+}
+
+/** RFC 6265 cookie-name: an RFC 7230 token. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A path attribute value: printable ASCII without ';'. */
+const COOKIE_PATH = /^\/[\x21-\x3a\x3c-\x7e]*$/;
+/** A domain attribute value: an optional leading dot, then DNS labels. */
+const COOKIE_DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (value instanceof Uint8Array) return `${value.constructor.name} of ${value.byteLength} bytes`;
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function reject(option: string, constraint: string, value: unknown): never {
+  throw new SessionConfigError(`${option} must be ${constraint}; received ${describeValue(value)}`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function optionalObject(option: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) reject(option, 'an object', value);
+  return value;
+}
+
+function positiveInteger(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    reject(option, 'a positive integer', value);
+  }
+  return value;
+}
+
+function nonNegativeInteger(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    reject(option, 'a non-negative integer', value);
+  }
+  return value;
+}
+
+function booleanOption(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') reject(option, 'a boolean', value);
+  return value;
+}
+
+function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    reject(option, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  }
+  return value as T;
+}
+
+function matching(option: string, value: unknown, pattern: RegExp, constraint: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !pattern.test(value)) reject(option, constraint, value);
+  return value;
+}
+
+function key32(option: string, value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.byteLength !== KEY_BYTES) {
+    reject(option, `a Uint8Array (or Buffer) of exactly ${KEY_BYTES} bytes, e.g. Buffer.from(base64Key, 'base64')`, value);
+  }
+  // Copy: later changes to the caller's buffer must not change our keys.
+  return Uint8Array.from(value);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function defaultOnError(error: Error): void {
+  process.emitWarning(error, { code: 'ROCKSTAR_SESSION_BACKGROUND_ERROR' } as never);
+}
+
+function validateDatabase(value: unknown, storageType: StorageType): Readonly<DatabaseOptions> | undefined {
+  if (value === undefined) {
+    if (storageType === 'database') {
+      throw new SessionConfigError(
+        "database must be an object with a uri or mysql2 connection options when storageType is 'database' " +
+          "(the seed's default storage); received undefined. Set storageType to 'cache' or 'filesystem' for an embedded store",
+      );
+    }
+    return undefined;
+  }
+  const db = optionalObject('database', value);
+  if (db.uri !== undefined && (typeof db.uri !== 'string' || !/^mysql:\/\//.test(db.uri))) {
+    reject('database.uri', "a string starting with 'mysql://'", db.uri);
+  }
+  if (db.uri === undefined && db.host === undefined && db.socketPath === undefined) {
+    reject('database', 'an object with uri, host or socketPath', value);
+  }
+  const resolved: DatabaseOptions = {
+    ...db,
+    table: matching('database.table', db.table, TABLE_NAME, 'a table name of letters, digits and underscores (at most 64)', 'rockstar_sessions'),
+    poolSize: positiveInteger('database.poolSize', db.poolSize, 10),
+    operationTimeout: positiveInteger('database.operationTimeout', db.operationTimeout, 5000),
+    createTable: booleanOption('database.createTable', db.createTable, true),
+  };
+  return Object.freeze(resolved);
+}
+
+/** Checks every option once and returns the frozen, defaulted configuration. */
+export function validateConfig(input: unknown): ResolvedConfig {
+  if (!isPlainObject(input)) reject('config', 'an object', input);
+  const config = input as Record<string, unknown>;
+
+  const storageType = oneOf<StorageType>('storageType', config.storageType, ['database', 'cache', 'filesystem'], 'database');
+  const cookieName = matching('cookieName', config.cookieName, COOKIE_NAME, 'a cookie name of RFC 6265 token characters', 'rockstar_session');
+  const cookiePath = matching('cookiePath', config.cookiePath, COOKIE_PATH, "a path starting with '/' without ';' or control characters", '/');
+  const cookieDomain =
+    config.cookieDomain === '' ? '' : matching('cookieDomain', config.cookieDomain, COOKIE_DOMAIN, 'empty or a domain name', '');
+  const cookieSecure = booleanOption('cookieSecure', config.cookieSecure, true);
+  const cookieHttpOnly = booleanOption('cookieHttpOnly', config.cookieHttpOnly, true);
+  const cookieSameSite = oneOf<SameSite>('cookieSameSite', config.cookieSameSite, ['Strict', 'Lax', 'None'], 'Lax');
+  if (cookieSameSite === 'None' && !cookieSecure) {
+    reject('cookieSameSite', "'Lax' or 'Strict' when cookieSecure is false (browsers drop SameSite=None cookies without Secure)", cookieSameSite);
+  }
+
+  const sessionLifetime = positiveInteger('sessionLifetime', config.sessionLifetime, 24 * HOUR);
+  const absoluteLifetime = positiveInteger('absoluteLifetime', config.absoluteLifetime, 7 * sessionLifetime);
+  if (absoluteLifetime < sessionLifetime) {
+    reject('absoluteLifetime', `at least sessionLifetime (${sessionLifetime} ms)`, absoluteLifetime);
+  }
+
+  if (config.encryptionKey === undefined) reject('encryptionKey', `given: ${KEY_BYTES} bytes of random key material`, undefined);
+  const encryptionKey = key32('encryptionKey', config.encryptionKey);
+  let previousKeys: Uint8Array[] = [];
+  if (config.previousKeys !== undefined) {
+    if (!Array.isArray(config.previousKeys)) reject('previousKeys', 'an array of 32-byte keys', config.previousKeys);
+    previousKeys = config.previousKeys.map((key, i) => key32(`previousKeys[${i}]`, key));
+    previousKeys.forEach((key, i) => {
+      if (sameBytes(key, encryptionKey)) reject(`previousKeys[${i}]`, 'different from encryptionKey', key);
+    });
+  }
+
+  const filesystemPath = config.filesystemPath ?? './sessions';
+  if (typeof filesystemPath !== 'string' || filesystemPath.length === 0 || filesystemPath.includes('\0')) {
+    reject('filesystemPath', 'a non-empty path without NUL', config.filesystemPath);
+  }
+  const cleanupInterval = nonNegativeInteger('cleanupInterval', config.cleanupInterval, HOUR);
+  if (cleanupInterval > 2 ** 31 - 1) reject('cleanupInterval', `at most ${2 ** 31 - 1} ms (the timer limit)`, cleanupInterval);
+  const touchThreshold = nonNegativeInteger('touchThreshold', config.touchThreshold, Math.min(60_000, Math.floor(sessionLifetime / 10)));
+  if (touchThreshold >= sessionLifetime) reject('touchThreshold', `below sessionLifetime (${sessionLifetime} ms)`, touchThreshold);
+  const maxDataBytes = positiveInteger('maxDataBytes', config.maxDataBytes, 64 * 1024);
+
+  if (config.now !== undefined && typeof config.now !== 'function') reject('now', 'a function returning ms since the epoch', config.now);
+  const now = (config.now as (() => number) | undefined) ?? Date.now;
+  if (config.onError !== undefined && typeof config.onError !== 'function') reject('onError', 'a function', config.onError);
+  const onError = (config.onError as ((e: Error) => void) | undefined) ?? defaultOnError;
+
+  const cacheIn = optionalObject('cache', config.cache);
+  const cache = Object.freeze({
+    maxBytes: positiveInteger('cache.maxBytes', cacheIn.maxBytes, 64 * 1024 * 1024),
+    staleMs: nonNegativeInteger('cache.staleMs', cacheIn.staleMs, 1000),
+  });
+
+  const cryptoIn = optionalObject('crypto', config.crypto);
+  const crypto = Object.freeze({
+    mode: oneOf<CryptoMode>('crypto.mode', cryptoIn.mode, ['auto', 'pool', 'inline'], 'auto'),
+    threads: positiveInteger('crypto.threads', cryptoIn.threads, Math.max(1, availableParallelism() - 1)),
+    maxQueue: positiveInteger('crypto.maxQueue', cryptoIn.maxQueue, 10_000),
+  });
+
+  const fsIn = optionalObject('filesystem', config.filesystem);
+  const filesystem = Object.freeze({ fsync: booleanOption('filesystem.fsync', fsIn.fsync, true) });
+
+  const database = validateDatabase(config.database, storageType);
+
+  return Object.freeze({
+    storageType,
+    cookieName,
+    cookiePath,
+    cookieDomain,
+    cookieSecure,
+    cookieHttpOnly,
+    cookieSameSite,
+    sessionLifetime,
+    absoluteLifetime,
+    encryptionKey,
+    previousKeys: Object.freeze(previousKeys),
+    filesystemPath,
+    cleanupInterval,
+    touchThreshold,
+    maxDataBytes,
+    now,
+    cache,
+    crypto,
+    database,
+    filesystem,
+    onError,
+  });
+}

@@ -1,0 +1,18 @@
+/**
+ * SessionContext: all the manager knows of a request. A plain object, so any
+ * framework (uWS, node:http, Express, fastify, a test) can build one.
+ * Adapters copy what they need from the request synchronously, before any
+ * await, because some servers (uWS) recycle the request object.
+ */
+export interface SessionContext {
+  /** The raw Cookie request header, if any. */
+  cookieHeader?: string | undefined;
+  /** The client address (from the socket, or X-Forwarded-For behind a trusted proxy). */
+  ipAddress?: string | undefined;
+  userAgent?: string | undefined;
+  /** Set by the application after authentication; create() and regenerate() record it. */
+  userId?: string | undefined;
+  tenantId?: string | undefined;
+  /** Receives each Set-Cookie header value the manager issues. */
+  appendSetCookie(value: string): void;
+}

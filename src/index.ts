@@ -1,0 +1,32 @@
+/** rockstar-session: the public surface (re-exports only). */
+export { createSessionManager, SessionManager } from './manager.ts';
+export { Session } from './session.ts';
+export type { SessionData } from './codec.ts';
+export type { SessionContext } from './http/context.ts';
+export type {
+  SessionConfig,
+  ResolvedConfig,
+  StorageType,
+  SameSite,
+  CryptoMode,
+  CacheOptions,
+  CryptoOptions,
+  DatabaseOptions,
+  FilesystemOptions,
+} from './config.ts';
+export {
+  SessionError,
+  SessionConfigError,
+  SessionNotFoundError,
+  SessionExpiredError,
+  SessionKeyNotFoundError,
+  InvalidCookieError,
+  CookieTooLargeError,
+  SessionDataError,
+  SessionStoreError,
+  SessionConflictError,
+  SessionOverloadedError,
+  SessionClosedError,
+  type SessionErrorCode,
+} from './errors.ts';
+export type { SessionStore, StoredRecord, RecordWrite, KeyedRecord, StoreKey } from './stores/store.ts';

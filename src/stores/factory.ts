@@ -1,0 +1,14 @@
+/** Builds the store a configuration asks for. The manager knows stores only through this and the contract. */
+import type { ResolvedConfig } from '../config.ts';
+import { SessionConfigError } from '../errors.ts';
+import { MemoryStore } from './memory.ts';
+import type { SessionStore } from './store.ts';
+
+export async function createStore(config: ResolvedConfig): Promise<SessionStore> {
+  switch (config.storageType) {
+    case 'cache':
+      return new MemoryStore({ maxBytes: config.cache.maxBytes, now: config.now });
+    default:
+      throw new SessionConfigError(`storageType must be 'cache' in this build; received '${config.storageType}'`);
+  }
+}

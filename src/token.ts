@@ -1,0 +1,73 @@
+/**
+ * Session ids, and the plaintext inside a cookie token.
+ *
+ * An id is 32 random bytes as 43 base64url characters. Anything else offered
+ * as an id is refused here, before any store or path sees it.
+ * A cookie token seals `id(32) | expiresAt(6 bytes, ms, big-endian)`; sealed,
+ * it is always TOKEN_BYTES long, so its text form has one fixed length.
+ */
+import { randomBytes32, SEAL_OVERHEAD } from './crypto/aead.ts';
+
+export const ID_BYTES = 32;
+export const ID_CHARS = 43;
+const EXPIRY_BYTES = 6;
+export const TOKEN_PAYLOAD_BYTES = ID_BYTES + EXPIRY_BYTES;
+export const TOKEN_BYTES = TOKEN_PAYLOAD_BYTES + SEAL_OVERHEAD;
+export const TOKEN_CHARS = Math.ceil((TOKEN_BYTES * 8) / 6);
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * True when `text` is the one canonical base64url spelling of its bytes:
+ * the unused low bits of the last character are zero. Without this, four
+ * spellings of the last character would decode to the same bytes.
+ */
+function isCanonicalBase64url(text: string, byteLength: number): boolean {
+  const slackBits = (text.length * 6) - byteLength * 8;
+  if (slackBits === 0) return true;
+  const last = ALPHABET.indexOf(text[text.length - 1]!);
+  return (last & ((1 << slackBits) - 1)) === 0;
+}
+
+export interface NewId {
+  readonly id: string;
+  readonly bytes: Buffer;
+}
+
+export function newSessionId(): NewId {
+  const bytes = randomBytes32();
+  return { id: bytes.toString('base64url'), bytes };
+}
+
+/** The id's 32 bytes, or null if `id` is not exactly a session id. */
+export function parseSessionId(id: unknown): Buffer | null {
+  if (typeof id !== 'string' || id.length !== ID_CHARS || !BASE64URL.test(id)) return null;
+  if (!isCanonicalBase64url(id, ID_BYTES)) return null;
+  return Buffer.from(id, 'base64url');
+}
+
+export function encodeTokenPayload(idBytes: Uint8Array, expiresAt: number): Buffer {
+  const payload = Buffer.allocUnsafe(TOKEN_PAYLOAD_BYTES);
+  payload.set(idBytes, 0);
+  payload.writeUIntBE(Math.max(0, Math.floor(expiresAt)), ID_BYTES, EXPIRY_BYTES);
+  return payload;
+}
+
+export interface TokenPayload {
+  readonly id: string;
+  readonly idBytes: Buffer;
+  readonly expiresAt: number;
+}
+
+export function decodeTokenPayload(payload: Buffer): TokenPayload | null {
+  if (payload.byteLength !== TOKEN_PAYLOAD_BYTES) return null;
+  const idBytes = payload.subarray(0, ID_BYTES);
+  return { id: idBytes.toString('base64url'), idBytes, expiresAt: payload.readUIntBE(ID_BYTES, EXPIRY_BYTES) };
+}
+
+/** The sealed token's bytes from a cookie value, or null unless it has exactly the token's canonical shape. */
+export function tokenBytesFromCookieValue(value: string): Buffer | null {
+  if (value.length !== TOKEN_CHARS || !BASE64URL.test(value) || !isCanonicalBase64url(value, TOKEN_BYTES)) return null;
+  return Buffer.from(value, 'base64url');
+}
