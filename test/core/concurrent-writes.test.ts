@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { KeyRing } from '../../src/crypto/aead.ts';
+import { InlineSealer } from '../../src/crypto/sealer.ts';
+import { validateConfig } from '../../src/config.ts';
+import { SessionManager } from '../../src/manager.ts';
+import { MemoryStore } from '../../src/stores/memory.ts';
+import type { SessionStore } from '../../src/stores/store.ts';
+import { cacheManager, context, FakeClock, testKey } from '../helpers/manager.ts';
+
+/** Two managers over one store: two "processes" whose only shared truth is the store's compare-and-swap. */
+function twoNodes(): [SessionManager, SessionManager, SessionStore] {
+  const clock = new FakeClock();
+  const config = validateConfig({ storageType: 'cache', encryptionKey: testKey(), now: clock.read, cleanupInterval: 0 });
+  const store = new MemoryStore({ maxBytes: 1 << 24, now: clock.read });
+  const node = () => {
+    const ring = new KeyRing(config.encryptionKey);
+    return new SessionManager(config, ring, new InlineSealer(ring), store);
+  };
+  return [node(), node(), store];
+}
+
+describe('concurrent writers never lose each other', () => {
+  it('keeps both keys when two requests load, change different keys and save', async () => {
+    const { manager } = await cacheManager();
+    const ctx = context();
+    const created = await manager.create(ctx);
+    const a = await manager.load(ctx, created.id);
+    const b = await manager.load(ctx, created.id);
+    a.data.theme = 'dark';
+    b.data.language = 'en';
+    await Promise.all([manager.save(ctx, a), manager.save(ctx, b)]);
+    assert.deepEqual((await manager.load(ctx, created.id)).data, { theme: 'dark', language: 'en' });
+    await manager.close();
+  });
+
+  it('applies a stale save on top of newer data: its own changes win, the rest is kept', async () => {
+    const { manager } = await cacheManager();
+    const ctx = context();
+    const session = await manager.create(ctx);
+    session.data = { keep: 1, drop: 2, mine: 'old' };
+    await manager.save(ctx, session);
+    const stale = await manager.load(ctx, session.id);
+    await manager.set(session.id, 'mine', 'theirs');
+    await manager.set(session.id, 'added', true);
+    stale.data.mine = 'ours';
+    delete stale.data.drop;
+    await manager.save(ctx, stale);
+    const stored = (await manager.load(ctx, session.id)).data;
+    assert.deepEqual(stored, { keep: 1, mine: 'ours', added: true });
+    assert.deepEqual(stale.data, stored, 'the saved object now shows what was stored');
+    await manager.close();
+  });
+
+  it('lets the last writer of one key win with its whole value', async () => {
+    const { manager } = await cacheManager();
+    const ctx = context();
+    const session = await manager.create(ctx);
+    const a = await manager.load(ctx, session.id);
+    const b = await manager.load(ctx, session.id);
+    a.data.cart = ['a1', 'a2'];
+    b.data.cart = ['b1'];
+    await manager.save(ctx, a);
+    await manager.save(ctx, b);
+    assert.deepEqual(await manager.get(session.id, 'cart'), ['b1']);
+    await manager.close();
+  });
+
+  it('counts 100 concurrent update()s of one key exactly', async () => {
+    const { manager } = await cacheManager();
+    const session = await manager.create(context());
+    await Promise.all(Array.from({ length: 100 }, () => manager.update<number>(session.id, 'hits', (n) => (n ?? 0) + 1)));
+    assert.equal(await manager.get(session.id, 'hits'), 100);
+    await manager.close();
+  });
+
+  it('counts 100 update()s split across two nodes sharing a store (retrying on CAS conflicts)', async () => {
+    const [a, b] = twoNodes();
+    const session = await a.create(context());
+    const bump = (m: SessionManager) => m.update<number>(session.id, 'hits', (n) => (n ?? 0) + 1);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => bump(i % 2 ? a : b)));
+    assert.equal(await b.get(session.id, 'hits'), 100);
+  });
+
+  it('keeps 50 distinct keys set concurrently from two nodes', async () => {
+    const [a, b] = twoNodes();
+    const session = await a.create(context());
+    await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).set(session.id, `k${i}`, i)));
+    const data = (await a.load(context(), session.id)).data;
+    assert.equal(Object.keys(data).length, 50);
+    for (let i = 0; i < 50; i++) assert.equal(data[`k${i}`], i);
+  });
+
+  it('merges saves of different keys made on two nodes from the same stale read', async () => {
+    const [a, b] = twoNodes();
+    const ctx = context();
+    const created = await a.create(ctx);
+    const onA = await a.load(ctx, created.id);
+    const onB = await b.load(ctx, created.id);
+    onA.data.fromA = 1;
+    onB.data.fromB = 2;
+    await Promise.all([a.save(ctx, onA), b.save(ctx, onB)]);
+    assert.deepEqual((await a.load(ctx, created.id)).data, { fromA: 1, fromB: 2 });
+  });
+
+  it('runs set, delete and clear atomically against each other', async () => {
+    const { manager } = await cacheManager();
+    const session = await manager.create(context());
+    await manager.set(session.id, 'a', 1);
+    await Promise.all([manager.set(session.id, 'b', 2), manager.delete(session.id, 'a'), manager.set(session.id, 'c', 3)]);
+    assert.deepEqual((await manager.load(context(), session.id)).data, { b: 2, c: 3 });
+    await manager.clear(session.id);
+    assert.deepEqual((await manager.load(context(), session.id)).data, {});
+    assert.equal(await manager.isValid(session.id), true, 'clear keeps the session');
+    await manager.close();
+  });
+});

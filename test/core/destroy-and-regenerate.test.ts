@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { KeyRing } from '../../src/crypto/aead.ts';
+import { InlineSealer } from '../../src/crypto/sealer.ts';
+import { validateConfig } from '../../src/config.ts';
+import { SessionManager } from '../../src/manager.ts';
+import { MemoryStore } from '../../src/stores/memory.ts';
+import type { RecordWrite, StoreKey } from '../../src/stores/store.ts';
+import { cacheManager, context, cookieHeaderFrom, FakeClock, rejectsWithCode, testKey } from '../helpers/manager.ts';
+
+/** A store whose next update waits until released: a save "in flight" on another node. */
+class GatedStore extends MemoryStore {
+  gate: Promise<void> | undefined;
+  entered: (() => void) | undefined;
+  override async update(key: StoreKey, version: number, write: RecordWrite): Promise<boolean> {
+    if (this.gate) {
+      const gate = this.gate;
+      this.gate = undefined;
+      this.entered?.();
+      await gate;
+    }
+    return super.update(key, version, write);
+  }
+}
+
+describe('destroy is final', () => {
+  it('a late save, refresh, set or update never brings a destroyed session back', async () => {
+    const { manager, clock } = await cacheManager();
+    const ctx = context();
+    const session = await manager.create(ctx);
+    const copy = await manager.load(ctx, session.id);
+    await manager.destroy(ctx, session.id);
+    copy.data.revived = true;
+    await rejectsWithCode(manager.save(ctx, copy), 'ERR_SESSION_NOT_FOUND');
+    clock.advance(10 * 60_000);
+    await rejectsWithCode(manager.refresh(ctx, session.id), 'ERR_SESSION_NOT_FOUND');
+    await rejectsWithCode(manager.set(session.id, 'k', 1), 'ERR_SESSION_NOT_FOUND');
+    await rejectsWithCode(manager.update(session.id, 'k', () => 1), 'ERR_SESSION_NOT_FOUND');
+    await rejectsWithCode(manager.load(ctx, session.id), 'ERR_SESSION_NOT_FOUND');
+    assert.equal(await manager.isValid(session.id), false);
+    assert.equal(await manager.isExpired(session.id), true);
+    await manager.close();
+  });
+
+  it('a save in flight on another node when the session is destroyed fails and writes nothing', async () => {
+    const clock = new FakeClock();
+    const config = validateConfig({ storageType: 'cache', encryptionKey: testKey(), now: clock.read, cleanupInterval: 0 });
+    const store = new GatedStore({ maxBytes: 1 << 20, now: clock.read });
+    const ring = new KeyRing(config.encryptionKey);
+    const nodeA = new SessionManager(config, ring, new InlineSealer(ring), store);
+    const nodeB = new SessionManager(config, ring, new InlineSealer(ring), store);
+    const ctx = context();
+    const session = await nodeA.create(ctx);
+    let release!: () => void;
+    store.gate = new Promise((resolve) => (release = resolve));
+    const entered = new Promise<void>((resolve) => (store.entered = resolve));
+    session.data.late = 'write';
+    const save = nodeA.save(ctx, session);
+    await entered;
+    await nodeB.destroy(ctx, session.id);
+    release();
+    await rejectsWithCode(save, 'ERR_SESSION_NOT_FOUND');
+    await rejectsWithCode(nodeB.load(ctx, session.id), 'ERR_SESSION_NOT_FOUND');
+  });
+
+  it('destroy of an unknown or malformed id resolves (idempotent)', async () => {
+    const { manager } = await cacheManager();
+    await manager.destroy(context(), 'A'.repeat(43));
+    await manager.destroy(context(), '../../etc/passwd');
+    await manager.close();
+  });
+});
+
+describe('regenerate', () => {
+  it('moves the data to a new id, kills the old id and its cookie, and sets the new cookie', async () => {
+    const { manager } = await cacheManager();
+    const ctx = context({ userId: 'u1' });
+    const session = await manager.create(ctx);
+    session.data.cart = ['x'];
+    await manager.save(ctx, session);
+    await manager.setCookie(ctx, session);
+    const oldCookie = cookieHeaderFrom(ctx);
+
+    const renewed = await manager.regenerate(ctx, session);
+    assert.notEqual(renewed.id, session.id);
+    assert.deepEqual(renewed.data, { cart: ['x'] });
+    assert.equal(renewed.userId, 'u1');
+    assert.equal(renewed.createdAt.getTime(), session.createdAt.getTime(), 'the absolute lifetime still counts from the original creation');
+    await rejectsWithCode(manager.load(ctx, session.id), 'ERR_SESSION_NOT_FOUND');
+    await rejectsWithCode(manager.getSessionFromCookie(context({ cookieHeader: oldCookie })), 'ERR_SESSION_NOT_FOUND');
+    const fromNewCookie = await manager.getSessionFromCookie(context({ cookieHeader: cookieHeaderFrom(ctx) }));
+    assert.equal(fromNewCookie.id, renewed.id);
+    await manager.close();
+  });
+
+  it('refuses to regenerate an object that did not come from the manager', async () => {
+    const { manager } = await cacheManager();
+    await rejectsWithCode(manager.regenerate(context(), { id: 'x', data: {} } as never), 'ERR_SESSION_DATA');
+    await manager.close();
+  });
+});
