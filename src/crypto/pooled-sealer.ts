@@ -1,0 +1,397 @@
+/**
+ * PooledSealer: seals and opens in a Piscina worker pool, in batches.
+ *
+ * A worker round trip costs tens of microseconds of main-thread time; one
+ * AEAD operation costs about one. So the operations issued during one
+ * event-loop turn are collected and, at the end of the turn (setImmediate),
+ * packed into one ArrayBuffer (batch-layout.ts) that is transferred to a
+ * worker and back: one message each way, whatever the batch size.
+ *
+ * 'pool' mode sends every operation this way. 'auto' mode runs the first
+ * operations of each turn inline at once and only sends a batch when a turn
+ * carries enough work to pay for the round trip (auto-thresholds.ts).
+ *
+ * Bounded: at most `maxQueue` operations wait for or sit in the pool; past
+ * that, calls reject with SessionOverloadedError. A batch whose worker
+ * crashes (or fails in any way) is re-run inline, so no caller is lost or
+ * left hanging; Piscina replaces the worker.
+ */
+import { Piscina } from 'piscina';
+import { openBytes, sealBytes, type KeyRing, type Opened, type Purpose } from './aead.ts';
+import {
+  AUTO_INLINE_BURST_BYTES,
+  AUTO_INLINE_BURST_OPS,
+  AUTO_POOL_MIN_BYTES,
+  AUTO_POOL_MIN_OPS,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_OPS,
+  SPLIT_MIN_OPS,
+} from './auto-thresholds.ts';
+import {
+  isSealOp,
+  opCode,
+  outputBytesFor,
+  SLOT_BYTES,
+  SLOT_WORDS,
+  STATUS_NOT_OPENED,
+  STATUS_OK,
+  STATUS_OK_STALE,
+  W_AD_LEN,
+  W_AD_OFF,
+  W_IN_LEN,
+  W_IN_OFF,
+  W_OP,
+  W_OUT_LEN,
+  W_OUT_OFF,
+  W_STATUS,
+  type BatchReply,
+  type BatchTask,
+  type OpCode,
+} from './batch-layout.ts';
+import type { Sealer } from './sealer.ts';
+import { SessionClosedError, SessionOverloadedError } from '../errors.ts';
+
+/**
+ * The worker entry sits beside this file: worker.ts when running from
+ * source under tsx, worker.js in the compiled dist/ (tsconfig.build.json
+ * rewrites the extensions). Workers inherit execArgv, so `--import tsx`
+ * reaches them too.
+ */
+const OWN_URL = import.meta.url;
+export const DEFAULT_WORKER_URL = new URL(OWN_URL.endsWith('.ts') ? './worker.ts' : './worker.js', OWN_URL);
+
+/** After this many consecutive failed batches the pool is presumed broken (e.g. workers cannot start) and the sealer stays inline. */
+const BROKEN_AFTER_FAILURES = 3;
+
+export interface AutoThresholds {
+  readonly inlineBurstOps: number;
+  readonly inlineBurstBytes: number;
+  readonly poolMinOps: number;
+  readonly poolMinBytes: number;
+}
+
+export const DEFAULT_AUTO_THRESHOLDS: AutoThresholds = Object.freeze({
+  inlineBurstOps: AUTO_INLINE_BURST_OPS,
+  inlineBurstBytes: AUTO_INLINE_BURST_BYTES,
+  poolMinOps: AUTO_POOL_MIN_OPS,
+  poolMinBytes: AUTO_POOL_MIN_BYTES,
+});
+
+export interface PooledSealerOptions {
+  /** 'pool': every operation goes to the pool. 'auto': only turns with enough work (see auto-thresholds.ts). */
+  readonly mode: 'pool' | 'auto';
+  /** Worker threads (fixed: min = max, so a burst never waits for a thread to start). */
+  readonly threads: number;
+  /** Operations that may wait for or sit in the pool before calls reject with ERR_SESSION_OVERLOADED. */
+  readonly maxQueue: number;
+  /** Raw key material, sent once to each worker as workerData. */
+  readonly encryptionKey: Uint8Array;
+  readonly previousKeys: readonly Uint8Array[];
+  /** Receives pool failures that were recovered from (a crashed worker, a broken pool). */
+  readonly onError?: (error: Error) => void;
+  /** @internal Tests and benchmarks: override the measured auto thresholds. */
+  readonly autoThresholds?: AutoThresholds;
+  /** @internal Tests: another worker entry (e.g. one that crashes on purpose). */
+  readonly workerUrl?: URL;
+  /** @internal Tests: extra fields merged into workerData. */
+  readonly extraWorkerData?: Record<string, unknown>;
+}
+
+/** Counters for tests and benchmarks. */
+export interface PooledSealerStats {
+  /** Operations run inline on the calling thread (auto mode's small turns and small batches). */
+  inlineOps: number;
+  /** Batches sent to the pool, and the operations they held. */
+  pooledBatches: number;
+  pooledOps: number;
+  /** Batches the pool failed (worker crash, bad reply), and their operations, re-run inline. */
+  failedBatches: number;
+  rerunOps: number;
+}
+
+interface PendingOp {
+  readonly op: OpCode;
+  readonly purpose: Purpose;
+  readonly input: Uint8Array;
+  readonly additionalData: Uint8Array;
+  readonly resolve: (value: never) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+function runInline(ring: KeyRing, op: PendingOp): void {
+  try {
+    if (isSealOp(op.op)) op.resolve(sealBytes(ring, op.purpose, op.input, op.additionalData) as never);
+    else op.resolve(openBytes(ring, op.purpose, op.input, op.additionalData) as never);
+  } catch (error) {
+    op.reject(error);
+  }
+}
+
+/** Packs operations into one ArrayBuffer: slot table, then inputs and additional data, then room for the outputs. */
+function packBatch(ops: readonly PendingOp[]): BatchTask {
+  const count = ops.length;
+  let inputBytes = 0;
+  let outputBytes = 0;
+  for (const op of ops) {
+    inputBytes += op.input.byteLength + op.additionalData.byteLength;
+    outputBytes += outputBytesFor(op.op, op.input.byteLength);
+  }
+  const buffer = new ArrayBuffer(count * SLOT_BYTES + inputBytes + outputBytes);
+  const words = new Uint32Array(buffer, 0, count * SLOT_WORDS);
+  const bytes = new Uint8Array(buffer);
+  let dataAt = count * SLOT_BYTES;
+  let outAt = dataAt + inputBytes;
+  for (let slot = 0, base = 0; slot < count; slot++, base += SLOT_WORDS) {
+    const op = ops[slot]!;
+    // Copy, never transfer: msgpackr output is a view into a slab it keeps using.
+    words[base + W_OP] = op.op;
+    words[base + W_IN_OFF] = dataAt;
+    words[base + W_IN_LEN] = op.input.byteLength;
+    bytes.set(op.input, dataAt);
+    dataAt += op.input.byteLength;
+    words[base + W_AD_OFF] = dataAt;
+    words[base + W_AD_LEN] = op.additionalData.byteLength;
+    bytes.set(op.additionalData, dataAt);
+    dataAt += op.additionalData.byteLength;
+    words[base + W_OUT_OFF] = outAt;
+    outAt += outputBytesFor(op.op, op.input.byteLength);
+  }
+  return { buffer, count };
+}
+
+export class PooledSealer implements Sealer {
+  readonly #ring: KeyRing;
+  readonly #auto: boolean;
+  readonly #threads: number;
+  readonly #maxQueue: number;
+  readonly #thresholds: AutoThresholds;
+  readonly #onError: (error: Error) => void;
+  readonly #poolOptions: ConstructorParameters<typeof Piscina>[0];
+  #pool: Piscina<BatchTask, BatchReply> | undefined;
+
+  /** Operations of the current turn (auto mode), and their payload bytes. */
+  #turnOps = 0;
+  #turnBytes = 0;
+  #turnEndScheduled = false;
+  /** Operations collected this turn, waiting for the end of the turn. */
+  #collecting: PendingOp[] = [];
+  #collectingBytes = 0;
+  /** Accepted operations not yet settled that went the batch way (collecting + in the pool): what maxQueue bounds. */
+  #held = 0;
+  readonly #inFlight = new Set<Promise<void>>();
+  #consecutiveFailures = 0;
+  #broken = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  readonly #stats: PooledSealerStats = { inlineOps: 0, pooledBatches: 0, pooledOps: 0, failedBatches: 0, rerunOps: 0 };
+  readonly #endTurn = (): void => this.#onTurnEnd();
+
+  constructor(ring: KeyRing, options: PooledSealerOptions) {
+    this.#ring = ring;
+    this.#auto = options.mode === 'auto';
+    this.#threads = options.threads;
+    this.#maxQueue = options.maxQueue;
+    this.#thresholds = options.autoThresholds ?? DEFAULT_AUTO_THRESHOLDS;
+    this.#onError = options.onError ?? (() => {});
+    this.#poolOptions = {
+      filename: (options.workerUrl ?? DEFAULT_WORKER_URL).href,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      // Threads are fixed; an idle one is parked (and unref'd by Piscina), not torn down.
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      workerData: {
+        encryptionKey: Uint8Array.from(options.encryptionKey),
+        previousKeys: options.previousKeys.map((key) => Uint8Array.from(key)),
+        ...options.extraWorkerData,
+      },
+    };
+    // 'pool' starts its threads now so the first batch does not pay for thread start-up;
+    // 'auto' starts them on the first batch that needs them (many apps never send one).
+    if (!this.#auto) this.#startPool();
+  }
+
+  get stats(): Readonly<PooledSealerStats> {
+    return { ...this.#stats };
+  }
+
+  /** @internal Tests: the live worker threads (empty before the pool starts). */
+  get workerThreads(): readonly import('node:worker_threads').Worker[] {
+    return this.#pool?.threads ?? [];
+  }
+
+  seal(purpose: Purpose, plaintext: Uint8Array, additionalData: Uint8Array): Promise<Buffer> {
+    if (this.#closed) return Promise.reject(new SessionClosedError());
+    if (this.#auto && this.#runsInlineNow(plaintext.byteLength)) {
+      this.#stats.inlineOps++;
+      try {
+        return Promise.resolve(sealBytes(this.#ring, purpose, plaintext, additionalData));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#collect(opCode('seal', purpose), purpose, plaintext, additionalData) as Promise<Buffer>;
+  }
+
+  open(purpose: Purpose, sealed: Uint8Array, additionalData: Uint8Array): Promise<Opened | null> {
+    if (this.#closed) return Promise.reject(new SessionClosedError());
+    if (this.#auto && this.#runsInlineNow(sealed.byteLength)) {
+      this.#stats.inlineOps++;
+      try {
+        return Promise.resolve(openBytes(this.#ring, purpose, sealed, additionalData));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#collect(opCode('open', purpose), purpose, sealed, additionalData) as Promise<Opened | null>;
+  }
+
+  /** Settles everything already accepted (drain), then destroys the pool. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    this.#closing = (async () => {
+      // Send what this turn collected now rather than waiting for the turn to end.
+      this.#flushCollecting();
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+      const pool = this.#pool;
+      this.#pool = undefined;
+      if (pool) await pool.destroy();
+    })();
+    return this.#closing;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /**
+   * Auto mode's hot-path decision: inline at once while the turn is small.
+   * The turn counter is only reset by the end-of-turn callback, which is
+   * scheduled once the counter passes half the burst size. So a steady
+   * one-operation-per-turn load schedules nothing per operation, and the
+   * counter may carry up to half a burst from earlier turns (harmless: that
+   * turn starts collecting a little sooner).
+   */
+  #runsInlineNow(bytes: number): boolean {
+    if (this.#broken) return true;
+    const turnOps = ++this.#turnOps;
+    this.#turnBytes += bytes;
+    if (!this.#turnEndScheduled && turnOps * 2 >= this.#thresholds.inlineBurstOps) this.#scheduleTurnEnd();
+    return (
+      this.#collecting.length === 0 && turnOps <= this.#thresholds.inlineBurstOps && this.#turnBytes <= this.#thresholds.inlineBurstBytes
+    );
+  }
+
+  #scheduleTurnEnd(): void {
+    this.#turnEndScheduled = true;
+    setImmediate(this.#endTurn);
+  }
+
+  #collect(op: OpCode, purpose: Purpose, input: Uint8Array, additionalData: Uint8Array): Promise<unknown> {
+    if (this.#held >= this.#maxQueue) {
+      return Promise.reject(new SessionOverloadedError(`crypto queue is full (crypto.maxQueue = ${this.#maxQueue} operations)`));
+    }
+    this.#held++;
+    const pending = new Promise((resolve, reject) => {
+      this.#collecting.push({ op, purpose, input, additionalData, resolve, reject });
+    });
+    this.#collectingBytes += input.byteLength + additionalData.byteLength;
+    if (!this.#turnEndScheduled) this.#scheduleTurnEnd();
+    if (this.#collecting.length >= MAX_BATCH_OPS || this.#collectingBytes >= MAX_BATCH_BYTES) this.#flushCollecting();
+    return pending;
+  }
+
+  #onTurnEnd(): void {
+    this.#turnEndScheduled = false;
+    this.#turnOps = 0;
+    this.#turnBytes = 0;
+    this.#flushCollecting();
+  }
+
+  #flushCollecting(): void {
+    const ops = this.#collecting;
+    if (ops.length === 0) return;
+    const bytes = this.#collectingBytes;
+    this.#collecting = [];
+    this.#collectingBytes = 0;
+    const small = ops.length < this.#thresholds.poolMinOps && bytes < this.#thresholds.poolMinBytes;
+    if (this.#broken || (this.#auto && small)) {
+      this.#settleInline(ops);
+      return;
+    }
+    // Several threads: split a large turn so each thread gets a share.
+    const chunks = Math.max(1, Math.min(this.#threads, Math.floor(ops.length / SPLIT_MIN_OPS)));
+    if (chunks === 1) {
+      this.#dispatch(ops);
+      return;
+    }
+    const size = Math.ceil(ops.length / chunks);
+    for (let at = 0; at < ops.length; at += size) this.#dispatch(ops.slice(at, at + size));
+  }
+
+  #settleInline(ops: readonly PendingOp[]): void {
+    this.#held -= ops.length;
+    this.#stats.inlineOps += ops.length;
+    for (const op of ops) runInline(this.#ring, op);
+  }
+
+  #startPool(): Piscina<BatchTask, BatchReply> {
+    this.#pool ??= new Piscina<BatchTask, BatchReply>(this.#poolOptions);
+    return this.#pool;
+  }
+
+  #dispatch(ops: PendingOp[]): void {
+    const pool = this.#startPool();
+    const task = packBatch(ops);
+    this.#stats.pooledBatches++;
+    this.#stats.pooledOps += ops.length;
+    const settled: Promise<void> = pool.run(task, { transferList: [task.buffer] }).then(
+      (reply) => this.#settleFromReply(ops, reply),
+      (error: unknown) => this.#recoverInline(ops, error),
+    ).finally(() => {
+      this.#inFlight.delete(settled);
+    });
+    this.#inFlight.add(settled);
+  }
+
+  #settleFromReply(ops: readonly PendingOp[], reply: BatchReply): void {
+    if (!reply.ok) {
+      this.#recoverInline(ops, new Error(`crypto worker refused a batch: ${reply.code}`));
+      return;
+    }
+    this.#consecutiveFailures = 0;
+    this.#held -= ops.length;
+    const words = new Uint32Array(reply.buffer, 0, ops.length * SLOT_WORDS);
+    const bytes = new Uint8Array(reply.buffer);
+    for (let slot = 0, base = 0; slot < ops.length; slot++, base += SLOT_WORDS) {
+      const op = ops[slot]!;
+      const status = words[base + W_STATUS];
+      if (status === STATUS_NOT_OPENED) {
+        op.resolve(null as never);
+        continue;
+      }
+      if (status !== STATUS_OK && status !== STATUS_OK_STALE) {
+        // Never expected; the slot was not run, so run it here rather than guess.
+        runInline(this.#ring, op);
+        continue;
+      }
+      // A copy, not a view: a view would pin the whole batch buffer for as long as a cache keeps one result.
+      const result = Buffer.copyBytesFrom(bytes, words[base + W_OUT_OFF]!, words[base + W_OUT_LEN]!);
+      if (isSealOp(op.op)) op.resolve(result as never);
+      else op.resolve({ plaintext: result, stale: status === STATUS_OK_STALE } as never);
+    }
+  }
+
+  /** The pool failed this batch (worker crashed, exited, or answered nonsense): run its operations here instead. */
+  #recoverInline(ops: readonly PendingOp[], error: unknown): void {
+    this.#stats.failedBatches++;
+    this.#stats.rerunOps += ops.length;
+    this.#held -= ops.length;
+    for (const op of ops) runInline(this.#ring, op);
+    const cause = error instanceof Error ? error : new Error(String(error));
+    if (++this.#consecutiveFailures >= BROKEN_AFTER_FAILURES && !this.#broken) {
+      this.#broken = true;
+      this.#onError(new Error(`crypto worker pool failed ${BROKEN_AFTER_FAILURES} batches in a row; crypto now runs inline`, { cause }));
+      return;
+    }
+    this.#onError(new Error(`crypto worker failed a batch of ${ops.length} operations; they were re-run inline`, { cause }));
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The Piscina worker entry: seals and opens one batch per task.
+ *
+ * It knows nothing of scheduling or sessions. Keys arrive once, as
+ * workerData, and are expanded into a KeyRing held in sodium secure memory;
+ * the structured-clone copies of the raw keys are zeroed right after.
+ * Replies are tagged values (see runBatch); nothing is thrown across threads.
+ */
+import { workerData } from 'node:worker_threads';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { KeyRing } from './aead.ts';
+import { runBatch, type BatchReply, type BatchTask } from './batch-layout.ts';
+
+export interface CryptoWorkerData {
+  readonly encryptionKey: Uint8Array;
+  readonly previousKeys: readonly Uint8Array[];
+}
+
+const keys = workerData as CryptoWorkerData;
+const ring = new KeyRing(keys.encryptionKey, keys.previousKeys);
+keys.encryptionKey.fill(0);
+for (const key of keys.previousKeys) key.fill(0);
+
+/** Wraps the reply so Piscina transfers its buffer back instead of cloning it. */
+function transferring(reply: BatchReply): BatchReply {
+  if (!reply.ok) return reply;
+  const movable = { [transferableSymbol]: reply.buffer, [valueSymbol]: reply };
+  return move(movable as never) as unknown as BatchReply;
+}
+
+export default function sealOrOpenBatch(task: BatchTask): BatchReply {
+  return transferring(runBatch(ring, task));
+}
