@@ -1,0 +1,51 @@
+/**
+ * The demo's user check and the auth middleware of the seed's example.
+ */
+import { createHash } from 'node:crypto';
+import type { ExchangeHandler, HttpExchange } from '../src/http/exchange.ts';
+import type { Session, SessionManager } from '../src/index.ts';
+
+export interface User {
+  readonly id: string;
+  readonly username: string;
+  readonly roles: readonly string[];
+}
+
+/** The one password the demo accepts, for any username. A real app checks a password hash here. */
+export const DEMO_PASSWORD = 'rockstar';
+const MAX_USERNAME = 64;
+
+/** The demo's user directory: everyone exists, with a stable id derived from the name. */
+export function authenticateUser(username: string, password: string): User | null {
+  if (password !== DEMO_PASSWORD) return null;
+  const id = `u-${createHash('sha256').update(username).digest('hex').slice(0, 16)}`;
+  return { id, username, roles: ['user'] };
+}
+
+export function isUsername(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_USERNAME;
+}
+
+export type SessionHandler = (exchange: HttpExchange, session: Session) => void | Promise<void>;
+
+/**
+ * The seed's authMiddleware: session from cookie, validity check, refresh on
+ * activity, then the handler. No cookie, a garbage or tampered one, a
+ * destroyed or expired session: the manager throws ERR_SESSION_INVALID_COOKIE,
+ * _NOT_FOUND or _EXPIRED, which the adapter answers with 401.
+ */
+export function requireSession(manager: SessionManager, handler: SessionHandler, options: { refresh?: boolean } = {}): ExchangeHandler {
+  const refresh = options.refresh ?? true;
+  return async (exchange) => {
+    const session = await manager.getSessionFromCookie(exchange.ctx);
+    // getSessionFromCookie already refuses expired sessions; this is the seed's explicit IsValid step
+    // (it also catches a session destroyed by another request since it was read).
+    if (!(await manager.isValid(session.id))) {
+      exchange.json(401, { error: 'Invalid session' });
+      return;
+    }
+    // Sliding expiry. Cheap: the manager skips the write (and the cookie) until touchThreshold has passed.
+    if (refresh) await manager.refresh(exchange.ctx, session.id);
+    await handler(exchange, session);
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The seed's "Complete Example" (login, profile, logout) plus a cart, as
+ * adapter-neutral handlers: server.ts mounts them on uWS or on node:http.
+ */
+import type { ExchangeHandler, HttpExchange } from '../src/http/exchange.ts';
+import { HttpError } from '../src/http/http-error.ts';
+import { SessionError, type Session, type SessionManager } from '../src/index.ts';
+import { authenticateUser, isUsername, requireSession } from './auth.ts';
+
+export interface Route {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  readonly handler: ExchangeHandler;
+}
+
+/** A cart is bounded like anything a client can grow. */
+export const MAX_CART_ITEMS = 500;
+const MAX_PRODUCT_ID = 64;
+
+function isProductId(value: unknown): value is string | number {
+  return (typeof value === 'string' && value.length > 0 && value.length <= MAX_PRODUCT_ID) || Number.isSafeInteger(value);
+}
+
+/** The session the request's cookie names, or null when there is none worth keeping. */
+async function currentSession(manager: SessionManager, exchange: HttpExchange): Promise<Session | null> {
+  if (exchange.ctx.cookieHeader === undefined) return null;
+  try {
+    return await manager.getSessionFromCookie(exchange.ctx);
+  } catch (error) {
+    if (error instanceof SessionError && error.code !== 'ERR_SESSION_OVERLOADED' && error.code !== 'ERR_SESSION_STORE' && error.code !== 'ERR_SESSION_CLOSED') return null;
+    throw error;
+  }
+}
+
+export function appRoutes(manager: SessionManager): Route[] {
+  const login: ExchangeHandler = async (exchange) => {
+    const { username, password } = await exchange.readFields();
+    if (!isUsername(username) || typeof password !== 'string') {
+      exchange.json(400, { error: 'username and password are required' });
+      return;
+    }
+    const user = authenticateUser(username, password);
+    if (!user) {
+      exchange.json(401, { error: 'Invalid credentials' });
+      return;
+    }
+    exchange.ctx.userId = user.id;
+    // Keep what a visitor gathered before logging in (their cart), unless it was someone else's session.
+    let session = await currentSession(manager, exchange);
+    if (session && session.data.user_id !== undefined && session.data.user_id !== user.id) {
+      await manager.destroy(exchange.ctx, session.id);
+      session = null;
+    }
+    session ??= await manager.create(exchange.ctx);
+    session.userId = user.id;
+    Object.assign(session.data, { user_id: user.id, username: user.username, roles: user.roles, login_time: new Date() });
+    // A fresh id at the privilege change: whoever knew the old id (session fixation) holds a dead one.
+    // regenerate() stores the data under the new id, removes the old one and sets the new cookie.
+    await manager.regenerate(exchange.ctx, session);
+    exchange.json(200, { message: 'Logged in successfully', user: { user_id: user.id, username: user.username, roles: user.roles } });
+  };
+
+  const profile = requireSession(manager, (exchange, session) => {
+    const { user_id, username, login_time } = session.data;
+    exchange.json(200, { user_id, username, login_time });
+  });
+
+  const addCartItem = requireSession(manager, async (exchange, session) => {
+    const { productId } = await exchange.readFields();
+    if (!isProductId(productId)) {
+      exchange.json(400, { error: `productId must be a non-empty string of at most ${MAX_PRODUCT_ID} characters, or an integer` });
+      return;
+    }
+    // update() is an atomic read-modify-write: concurrent additions to one cart all land.
+    const items = await manager.update<unknown[]>(session.id, 'cart', (current) => {
+      const cart = Array.isArray(current) ? current : [];
+      if (cart.length >= MAX_CART_ITEMS) throw new HttpError(409, 'ERR_HTTP_CLIENT', `the cart holds at most ${MAX_CART_ITEMS} items`);
+      return [...cart, productId];
+    });
+    exchange.json(200, { items });
+  });
+
+  const getCart = requireSession(manager, (exchange, session) => {
+    const items = Array.isArray(session.data.cart) ? session.data.cart : [];
+    exchange.json(200, { items });
+  });
+
+  const clearCart = requireSession(manager, async (exchange, session) => {
+    await manager.delete(session.id, 'cart');
+    exchange.json(200, { items: [] });
+  });
+
+  // No refresh before a logout: it would only issue a cookie the logout then clears.
+  const logout = requireSession(
+    manager,
+    async (exchange, session) => {
+      await manager.destroy(exchange.ctx, session.id);
+      await manager.clearCookie(exchange.ctx);
+      exchange.json(200, { message: 'Logged out successfully' });
+    },
+    { refresh: false },
+  );
+
+  return [
+    { method: 'POST', path: '/login', handler: login },
+    { method: 'GET', path: '/profile', handler: profile },
+    { method: 'POST', path: '/cart/items', handler: addCartItem },
+    { method: 'GET', path: '/cart', handler: getCart },
+    { method: 'DELETE', path: '/cart', handler: clearCart },
+    { method: 'POST', path: '/logout', handler: logout },
+  ];
+}

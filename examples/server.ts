@@ -1,0 +1,111 @@
+/**
+ * Starts the example app on uWebSockets.js (the default) or node:http.
+ * A function, so tests and the load test can run it in-process on port 0.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import uWS from 'uWebSockets.js';
+import type { ExchangeHandler } from '../src/http/exchange.ts';
+import { nodeHandler } from '../src/http/node.ts';
+import type { AdapterOptions } from '../src/http/options.ts';
+import { uwsHandler } from '../src/http/uws.ts';
+import type { SessionManager } from '../src/index.ts';
+import { appRoutes, type Route } from './routes.ts';
+
+export type ServerKind = 'uws' | 'node';
+
+export interface StartOptions {
+  readonly manager: SessionManager;
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1: the demo's cookie is not Secure, so keep it off the network unless asked. */
+  readonly host?: string;
+  readonly server?: ServerKind;
+  readonly adapter?: AdapterOptions;
+  /** Replace or add routes (tests mount slow or failing handlers this way). */
+  readonly routes?: readonly Route[];
+}
+
+export interface RunningApp {
+  readonly port: number;
+  readonly url: string;
+  readonly server: ServerKind;
+  /** Stops listening and drops open connections. Does not close the manager (its owner does). */
+  close(): Promise<void>;
+}
+
+const notFound: ExchangeHandler = (exchange) => {
+  exchange.json(404, { error: 'not found' });
+};
+
+export async function startApp(options: StartOptions): Promise<RunningApp> {
+  const routes = [...(options.routes ?? []), ...appRoutes(options.manager)];
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  return options.server === 'node' ? startNode(routes, host, port, options.adapter) : startUws(routes, host, port, options.adapter);
+}
+
+function startUws(routes: readonly Route[], host: string, port: number, adapter: AdapterOptions | undefined): Promise<RunningApp> {
+  const app = uWS.App();
+  for (const route of routes) {
+    const handler = uwsHandler(route.handler, adapter);
+    if (route.method === 'GET') app.get(route.path, handler);
+    else if (route.method === 'POST') app.post(route.path, handler);
+    else app.del(route.path, handler);
+  }
+  app.any('/*', uwsHandler(notFound, adapter));
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (listenSocket) => {
+      if (!listenSocket) {
+        reject(new Error(`uWS could not listen on ${host}:${port}`));
+        return;
+      }
+      const bound = uWS.us_socket_local_port(listenSocket);
+      let closed = false;
+      resolve({
+        port: bound,
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+        server: 'uws',
+        async close() {
+          if (closed) return;
+          closed = true;
+          uWS.us_listen_socket_close(listenSocket);
+          // Also ends keep-alive connections, so the process can exit.
+          app.close();
+        },
+      });
+    });
+  });
+}
+
+function startNode(routes: readonly Route[], host: string, port: number, adapter: AdapterOptions | undefined): Promise<RunningApp> {
+  const table = new Map<string, ReturnType<typeof nodeHandler>>();
+  for (const route of routes) {
+    const key = `${route.method} ${route.path}`;
+    if (!table.has(key)) table.set(key, nodeHandler(route.handler, adapter));
+  }
+  const fallback = nodeHandler(notFound, adapter);
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    const mark = url.indexOf('?');
+    const listener = table.get(`${req.method} ${mark === -1 ? url : url.slice(0, mark)}`) ?? fallback;
+    listener(req, res);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const bound = (server.address() as AddressInfo).port;
+      resolve({
+        port: bound,
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+        server: 'node',
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
