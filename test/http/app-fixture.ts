@@ -1,0 +1,136 @@
+/**
+ * Runs the example app in-process on port 0, on uWS or node:http, over any
+ * store, and speaks to it over real HTTP.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createSessionManager, type SessionConfig, type SessionManager, type StorageType } from '../../src/index.ts';
+import type { AdapterOptions, RequestInfo } from '../../src/http/options.ts';
+import { startApp, type RunningApp, type ServerKind } from '../../examples/server.ts';
+import type { Route } from '../../examples/routes.ts';
+
+export const SERVERS: readonly ServerKind[] = ['uws', 'node'];
+export const STORES: readonly StorageType[] = ['cache', 'filesystem', 'database'];
+
+export interface StoreSetup {
+  readonly config: Partial<SessionConfig>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The manager options for one store type. The database store needs a
+ * server: MYSQL_URL (scripts/run-tests.mjs starts a local MariaDB and sets
+ * it when MariaDB is installed). Returns a reason to skip when it is absent.
+ */
+export async function storeSetup(storageType: StorageType): Promise<StoreSetup | { skip: string }> {
+  if (storageType === 'cache') return { config: { storageType }, cleanup: async () => {} };
+  if (storageType === 'filesystem') {
+    const dir = await mkdtemp(join(tmpdir(), 'rockstar-e2e-'));
+    return { config: { storageType, filesystemPath: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  }
+  const uri = process.env.MYSQL_URL;
+  if (!uri) return { skip: 'MYSQL_URL is not set (no MySQL/MariaDB to test the database store against)' };
+  return { config: { storageType, database: { uri, table: 'rockstar_e2e_sessions' } }, cleanup: async () => {} };
+}
+
+export interface TestApp {
+  readonly app: RunningApp;
+  readonly manager: SessionManager;
+  /** Failures the adapter logged (500s and failures after a response). */
+  readonly logged: Array<{ error: unknown; request: RequestInfo }>;
+  url(path: string): string;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  readonly server: ServerKind;
+  readonly session?: Partial<SessionConfig>;
+  readonly adapter?: AdapterOptions;
+  readonly routes?: (manager: SessionManager) => Route[];
+  /** Wraps the manager the app sees (to inject failures or delays). */
+  readonly wrapManager?: (manager: SessionManager) => SessionManager;
+}
+
+export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
+  const manager = await createSessionManager({
+    storageType: 'cache',
+    encryptionKey: randomBytes(32),
+    cleanupInterval: 0,
+    // Plain http on 127.0.0.1, as in the example app.
+    cookieSecure: false,
+    ...options.session,
+  });
+  const logged: TestApp['logged'] = [];
+  const seen = options.wrapManager ? options.wrapManager(manager) : manager;
+  let app: RunningApp;
+  try {
+    app = await startApp({
+      manager: seen,
+      server: options.server,
+      adapter: { onError: (error, request) => void logged.push({ error, request }), ...options.adapter },
+      ...(options.routes ? { routes: options.routes(seen) } : {}),
+    });
+  } catch (error) {
+    await manager.close();
+    throw error;
+  }
+  return {
+    app,
+    manager,
+    logged,
+    url: (path) => `${app.url}${path}`,
+    async close() {
+      await app.close();
+      await manager.close();
+    },
+  };
+}
+
+/**
+ * A manager whose listed methods are replaced; every other method runs on
+ * the real manager (its #private fields need the real `this`).
+ */
+export function overrideManager(manager: SessionManager, overrides: Partial<Record<keyof SessionManager, (...args: never[]) => unknown>>): SessionManager {
+  return new Proxy(manager, {
+    get(target, property, receiver) {
+      if (Object.prototype.hasOwnProperty.call(overrides, property)) return overrides[property as keyof SessionManager];
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The value of our cookie in a response's Set-Cookie headers ("rockstar_session=…"), or undefined. */
+export function sessionCookie(response: Response, name = 'rockstar_session'): string | undefined {
+  for (const header of response.headers.getSetCookie()) {
+    const pair = header.split(';')[0] ?? '';
+    if (pair.startsWith(`${name}=`)) return pair;
+  }
+  return undefined;
+}
+
+export async function postJson(url: string, body: unknown, cookie?: string): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    body: JSON.stringify(body),
+  });
+}
+
+export async function login(app: TestApp, username = 'ada', headers: Record<string, string> = {}): Promise<string> {
+  const response = await fetch(app.url('/login'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ username, password: 'rockstar' }),
+  });
+  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${await response.text()}`);
+  const cookie = sessionCookie(response);
+  if (!cookie) throw new Error('login set no session cookie');
+  return cookie;
+}
+
+export async function getWithCookie(url: string, cookie: string | undefined): Promise<Response> {
+  return fetch(url, { headers: cookie ? { cookie } : {} });
+}
