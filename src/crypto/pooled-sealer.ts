@@ -180,6 +180,9 @@ export class PooledSealer implements Sealer {
   #held = 0;
   readonly #inFlight = new Set<Promise<void>>();
   #consecutiveFailures = 0;
+  /** Sequence number of the last batch dispatched, and the value it had when a failure was last counted. */
+  #dispatchSeq = 0;
+  #failureCountedAt = 0;
   #broken = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -253,9 +256,8 @@ export class PooledSealer implements Sealer {
       // Send what this turn collected now rather than waiting for the turn to end.
       this.#flushCollecting();
       while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
-      const pool = this.#pool;
-      this.#pool = undefined;
-      if (pool) await pool.destroy();
+      this.#discardPool();
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     })();
     return this.#closing;
   }
@@ -334,27 +336,50 @@ export class PooledSealer implements Sealer {
   }
 
   #startPool(): Piscina<BatchTask, BatchReply> {
-    this.#pool ??= new Piscina<BatchTask, BatchReply>(this.#poolOptions);
-    return this.#pool;
+    if (this.#pool) return this.#pool;
+    const pool = new Piscina<BatchTask, BatchReply>(this.#poolOptions);
+    // Piscina emits 'error' for a worker that fails while holding no task, e.g. one that cannot
+    // start; it then stops replacing workers, and queued batches would wait forever. So the pool
+    // is dropped: destroy() fails its queued batches (re-run inline below), the next batch starts
+    // a fresh pool.
+    pool.on('error', (error: unknown) => {
+      if (this.#pool !== pool) return;
+      this.#noteFailure(this.#dispatchSeq, error);
+      this.#discardPool();
+    });
+    this.#pool = pool;
+    return pool;
+  }
+
+  #discardPool(): void {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool) this.#track(pool.destroy().catch(() => {}));
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inFlight.add(work);
+    const forget = (): void => void this.#inFlight.delete(work);
+    work.then(forget, forget);
   }
 
   #dispatch(ops: PendingOp[]): void {
     const pool = this.#startPool();
     const task = packBatch(ops);
+    const seq = ++this.#dispatchSeq;
     this.#stats.pooledBatches++;
     this.#stats.pooledOps += ops.length;
-    const settled: Promise<void> = pool.run(task, { transferList: [task.buffer] }).then(
-      (reply) => this.#settleFromReply(ops, reply),
-      (error: unknown) => this.#recoverInline(ops, error),
-    ).finally(() => {
-      this.#inFlight.delete(settled);
-    });
-    this.#inFlight.add(settled);
+    this.#track(
+      pool.run(task, { transferList: [task.buffer] }).then(
+        (reply) => this.#settleFromReply(ops, reply, seq),
+        (error: unknown) => this.#recoverInline(ops, error, seq),
+      ),
+    );
   }
 
-  #settleFromReply(ops: readonly PendingOp[], reply: BatchReply): void {
+  #settleFromReply(ops: readonly PendingOp[], reply: BatchReply, seq: number): void {
     if (!reply.ok) {
-      this.#recoverInline(ops, new Error(`crypto worker refused a batch: ${reply.code}`));
+      this.#recoverInline(ops, new Error(`crypto worker refused a batch: ${reply.code}`), seq);
       return;
     }
     this.#consecutiveFailures = 0;
@@ -381,17 +406,30 @@ export class PooledSealer implements Sealer {
   }
 
   /** The pool failed this batch (worker crashed, exited, or answered nonsense): run its operations here instead. */
-  #recoverInline(ops: readonly PendingOp[], error: unknown): void {
+  #recoverInline(ops: readonly PendingOp[], error: unknown, seq: number): void {
     this.#stats.failedBatches++;
     this.#stats.rerunOps += ops.length;
     this.#held -= ops.length;
     for (const op of ops) runInline(this.#ring, op);
+    this.#noteFailure(seq, error);
+  }
+
+  /**
+   * Counts pool failures by incident, not by batch: one crashed worker fails
+   * every batch it held, and that is one incident (only a batch dispatched
+   * after the last counted failure counts again). After a few incidents in
+   * a row with no success between them the pool is presumed broken.
+   */
+  #noteFailure(seq: number, error: unknown): void {
+    if (seq <= this.#failureCountedAt) return;
+    this.#failureCountedAt = this.#dispatchSeq;
     const cause = error instanceof Error ? error : new Error(String(error));
     if (++this.#consecutiveFailures >= BROKEN_AFTER_FAILURES && !this.#broken) {
       this.#broken = true;
-      this.#onError(new Error(`crypto worker pool failed ${BROKEN_AFTER_FAILURES} batches in a row; crypto now runs inline`, { cause }));
+      this.#discardPool();
+      this.#onError(new Error(`crypto worker pool failed ${BROKEN_AFTER_FAILURES} times in a row; crypto now runs inline`, { cause }));
       return;
     }
-    this.#onError(new Error(`crypto worker failed a batch of ${ops.length} operations; they were re-run inline`, { cause }));
+    this.#onError(new Error('crypto worker failed; the operations it held were re-run inline', { cause }));
   }
 }
