@@ -8,6 +8,16 @@ export async function createStore(config: ResolvedConfig): Promise<SessionStore>
   switch (config.storageType) {
     case 'cache':
       return new MemoryStore({ maxBytes: config.cache.maxBytes, now: config.now });
+    case 'database': {
+      // Loaded on demand: users of the embedded stores never load mysql2.
+      const [{ MysqlStore }, { CachedStore }] = await Promise.all([import('./mysql.ts'), import('./cached.ts')]);
+      if (!config.database) throw new SessionConfigError("database must be given when storageType is 'database'");
+      return new CachedStore(new MysqlStore(config.database), {
+        maxBytes: config.cache.maxBytes,
+        staleMs: config.cache.staleMs,
+        now: config.now,
+      });
+    }
     default:
       throw new SessionConfigError(`storageType must be 'cache' in this build; received '${config.storageType}'`);
   }

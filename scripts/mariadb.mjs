@@ -1,0 +1,247 @@
+#!/usr/bin/env node
+// A throwaway MariaDB for tests, benchmarks and local development: a temp
+// datadir, a private port on 127.0.0.1 and a private socket, one database
+// and one user, durability settings left at the server defaults
+// (innodb_flush_log_at_trx_commit=1), and a clean stop of the one process
+// it started.
+//
+//   node scripts/mariadb.mjs start [DIR]   starts in the background, prints `export MYSQL_URL=…`
+//   node scripts/mariadb.mjs stop [DIR]    stops that server (by its recorded PID) and removes DIR
+//
+// As a module: startMariaDb() (used by scripts/run-tests.mjs and the crash
+// and hang tests, which need a server of their own to kill and freeze).
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const DATABASE = 'rockstar_test';
+export const USER = 'rockstar';
+export const PASSWORD = 'rockstar';
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 20_000;
+const DEFAULT_CLI_DIR = join(tmpdir(), 'rockstar-mariadb');
+
+/** Where mariadbd and mariadb-install-db live, or null when MariaDB is not installed. */
+export function findMariaDb() {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
+  const find = (name) => dirs.map((dir) => join(dir, name)).find(isFile) ?? null;
+  const server = find('mariadbd') ?? find('mysqld');
+  const installDb = find('mariadb-install-db') ?? find('mysql_install_db');
+  return server && installDb ? { server, installDb } : null;
+}
+
+function isFile(path) {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A port the kernel just handed out on 127.0.0.1; mariadbd binds it a moment later (a clash is retried by the caller). */
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+function initSql() {
+  // Runs at every start (idempotent): the test database and a password user reachable over TCP only.
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${DATABASE};`,
+    `CREATE USER IF NOT EXISTS '${USER}'@'127.0.0.1' IDENTIFIED BY '${PASSWORD}';`,
+    `GRANT ALL ON ${DATABASE}.* TO '${USER}'@'127.0.0.1';`,
+    '',
+  ].join('\n');
+}
+
+function installDb(binaries, datadir, log) {
+  const result = spawnSync(
+    binaries.installDb,
+    ['--no-defaults', '--user=root', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
+    { encoding: 'utf8' },
+  );
+  writeFileSync(log, `${result.stdout ?? ''}${result.stderr ?? ''}`, { flag: 'a' });
+  if (result.status !== 0) {
+    throw new Error(`mariadb-install-db failed (exit ${result.status}); see ${log}:\n${tail(log)}`);
+  }
+}
+
+function tail(path, lines = 15) {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function sizeOf(path) {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function isRunning(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts mariadbd on `dir` (a fresh temp dir when omitted). A dir whose
+ * datadir is already initialized is restarted as it is (the crash test's
+ * restart after kill -9); `port` then keeps clients' URL valid.
+ * `detached`: the server outlives this process (the CLI).
+ */
+export async function startMariaDb({ dir, port, detached = false } = {}) {
+  const binaries = findMariaDb();
+  if (!binaries) throw new Error('mariadbd is not installed (apt-get install -y mariadb-server)');
+  const root = dir ? resolve(dir) : mkdtempSync(join(tmpdir(), 'rockstar-mariadb-'));
+  mkdirSync(root, { recursive: true });
+  const datadir = join(root, 'data');
+  const socket = join(root, 'mariadbd.sock');
+  const log = join(root, 'mariadbd.log');
+  const initFile = join(root, 'init.sql');
+  if (!existsSync(join(datadir, 'mysql'))) installDb(binaries, datadir, log);
+  writeFileSync(initFile, initSql());
+
+  // A fixed port (restart) gets one try; a fresh one is retried if another process grabbed it first.
+  for (let attempt = 0; ; attempt++) {
+    const chosenPort = port ?? (await freePort());
+    const logStart = sizeOf(log);
+    const logFd = openSync(log, 'a');
+    const child = spawn(
+      binaries.server,
+      [
+        '--no-defaults',
+        '--user=root',
+        `--datadir=${datadir}`,
+        `--socket=${socket}`,
+        `--port=${chosenPort}`,
+        '--bind-address=127.0.0.1',
+        '--skip-name-resolve',
+        `--pid-file=${join(root, 'mariadbd.pid')}`,
+        `--init-file=${initFile}`,
+      ],
+      { stdio: ['ignore', logFd, logFd], detached },
+    );
+    closeSync(logFd);
+    let exited = null;
+    child.once('exit', (code, signal) => (exited = { code, signal }));
+    child.once('error', (error) => (exited = { error }));
+    const ready = await waitForReady(log, logStart, () => exited);
+    if (ready) {
+      if (detached) child.unref();
+      writeFileSync(join(root, 'server.json'), JSON.stringify({ pid: child.pid, port: chosenPort }));
+      return serverHandle({ root, datadir, socket, log, port: chosenPort, child, detached });
+    }
+    const portClash = readFileSync(log, 'utf8').slice(logStart).includes('Address already in use');
+    if (!exited) child.kill('SIGKILL');
+    if (portClash && port === undefined && attempt < 3) continue;
+    throw new Error(`mariadbd did not become ready (${JSON.stringify(exited)}); log ${log}:\n${tail(log)}`);
+  }
+}
+
+async function waitForReady(log, from, exited) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exited()) return false;
+    // The init file has run once this line is printed, so the user and database exist.
+    if (sizeOf(log) > from && readFileSync(log, 'utf8').slice(from).includes('ready for connections')) return true;
+    await sleep(20);
+  }
+  return false;
+}
+
+function serverHandle({ root, datadir, socket, log, port, child, detached }) {
+  const pid = child.pid;
+  const exitedPromise = new Promise((resolveExit) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolveExit();
+    else child.once('exit', () => resolveExit());
+  });
+  return {
+    dir: root,
+    datadir,
+    socket,
+    log,
+    port,
+    pid,
+    url: `mysql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
+    /** Sends a signal to this server only (kill -9, SIGSTOP, SIGCONT in the fault tests). */
+    signal(name) {
+      process.kill(pid, name);
+    },
+    /** Resolves once the server process has exited (after a stop or a kill). */
+    exited: () => exitedPromise,
+    /** Clean shutdown (SIGTERM, then SIGKILL past the timeout); `remove` also deletes the datadir. */
+    async stop({ remove = true } = {}) {
+      if (isRunning(pid)) {
+        try {
+          process.kill(pid, 'SIGCONT'); // a frozen server cannot act on SIGTERM
+          process.kill(pid, 'SIGTERM');
+        } catch {}
+        const stopped = await Promise.race([exitedPromise.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
+        if (!stopped && isRunning(pid)) {
+          process.kill(pid, 'SIGKILL');
+          await exitedPromise;
+        }
+      }
+      if (remove) rmSync(root, { recursive: true, force: true });
+    },
+    detached,
+  };
+}
+
+/** Stops a server started by `start` in another process, by the PID it recorded. */
+async function stopRecorded(root) {
+  const statePath = join(root, 'server.json');
+  if (!existsSync(statePath)) throw new Error(`no server recorded in ${root}`);
+  const { pid } = JSON.parse(readFileSync(statePath, 'utf8'));
+  if (isRunning(pid)) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (isRunning(pid) && Date.now() < deadline) await sleep(50);
+    if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+  }
+  rmSync(root, { recursive: true, force: true });
+}
+
+async function cli() {
+  const [command, dirArg] = process.argv.slice(2);
+  const root = resolve(dirArg ?? DEFAULT_CLI_DIR);
+  if (command === 'start') {
+    if (existsSync(join(root, 'server.json'))) {
+      const { pid } = JSON.parse(readFileSync(join(root, 'server.json'), 'utf8'));
+      if (isRunning(pid)) throw new Error(`a server is already running from ${root} (pid ${pid}); stop it first`);
+    }
+    const server = await startMariaDb({ dir: root, detached: true });
+    console.log(`# MariaDB pid ${server.pid}, datadir ${server.datadir}, log ${server.log}`);
+    console.log(`export MYSQL_URL='${server.url}'`);
+  } else if (command === 'stop') {
+    await stopRecorded(root);
+    console.log(`# stopped and removed ${root}`);
+  } else {
+    console.error('usage: node scripts/mariadb.mjs start|stop [DIR]');
+    process.exitCode = 2;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1] ? resolve(process.argv[1]) : ''}`) {
+  cli().catch((error) => {
+    console.error(error.message);
+    process.exitCode = 1;
+  });
+}
