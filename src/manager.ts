@@ -125,7 +125,9 @@ export class SessionManager {
 
   async load(ctx: SessionContext, id: string): Promise<Session> {
     this.#assertOpen();
-    return this.#loadById(id, parseSessionId(id));
+    const idBytes = parseSessionId(id);
+    if (!idBytes) throw new SessionNotFoundError('not a session id');
+    return this.#sessionFrom(await this.#openLive(idBytes));
   }
 
   /**
@@ -255,7 +257,7 @@ export class SessionManager {
   /** The value under `key`; ERR_SESSION_KEY_NOT_FOUND if the session has no such key. */
   async get(id: string, key: string): Promise<unknown> {
     this.#assertOpen();
-    const opened = await this.#openLive(id);
+    const opened = await this.#openLive(parseSessionId(id));
     if (!Object.prototype.hasOwnProperty.call(opened.fields.data, key)) throw new SessionKeyNotFoundError(String(key));
     return opened.fields.data[key];
   }
@@ -353,7 +355,7 @@ export class SessionManager {
         expired = true;
         continue;
       }
-      const session = await this.#loadById(payload.id, payload.idBytes);
+      const session = this.#sessionFrom(await this.#openLive(payload.idBytes));
       // A token sealed with a previous key is re-issued under the current one.
       if (opened.stale) await this.#issueCookie(ctx, payload.idBytes, session.expiresAt.getTime());
       return session;
@@ -511,20 +513,18 @@ export class SessionManager {
     return record ? this.#openLocated({ key, record }) : null;
   }
 
-  /** Opens a live session or throws the seed's errors. */
-  async #openLive(id: string): Promise<Opened> {
-    const idBytes = parseSessionId(id);
+  /**
+   * Opens a live session or throws the seed's errors. The record is sealed
+   * with its store key (a hash of these id bytes) as additional data, so a
+   * record that opens here belongs to this id.
+   */
+  async #openLive(idBytes: Buffer | null): Promise<Opened> {
     const located = idBytes ? await this.#locate(idBytes) : null;
     if (!located) throw new SessionNotFoundError();
     if (located.record.expiresAt <= this.#now()) throw new SessionExpiredError();
     const opened = await this.#openLocated(located);
-    if (!opened || opened.fields.id !== id) throw new SessionNotFoundError();
+    if (!opened) throw new SessionNotFoundError();
     return opened;
-  }
-
-  async #loadById(id: string, idBytes: Buffer | null): Promise<Session> {
-    if (!idBytes) throw new SessionNotFoundError('not a session id');
-    return this.#sessionFrom(await this.#openLive(id));
   }
 
   #sessionFrom(opened: Opened): Session {
