@@ -11,7 +11,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { requireSession } from '../../examples/auth.ts';
 import type { HttpExchange } from '../../src/http/exchange.ts';
 import type { SessionManager } from '../../src/index.ts';
-import { getWithCookie, login, overrideManager, SERVERS, startTestApp, type TestApp } from './app-fixture.ts';
+import { getWithCookie, login, overrideManager, SERVERS, startTestApp, type TestApp, jsonOf } from './app-fixture.ts';
 
 /** Waits (bounded) until the server has seen the client leave. */
 async function untilAborted(exchange: HttpExchange): Promise<boolean> {
@@ -103,7 +103,7 @@ for (const server of SERVERS) {
       assert.equal(observations.length, 5);
       for (const seen of observations) assert.deepEqual(seen, { sawAbort: true, wrote: false });
       // The work after the abort did land: only the response was dropped.
-      const [session] = await app.manager.listForUser((await (await getWithCookie(app.url('/profile'), cookie)).json()).user_id);
+      const [session] = await app.manager.listForUser((await jsonOf(getWithCookie(app.url('/profile'), cookie))).user_id);
       assert.equal(session?.data.last_seen, 'after-abort');
     });
 

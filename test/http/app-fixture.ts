@@ -134,3 +134,9 @@ export async function login(app: TestApp, username = 'ada', headers: Record<stri
 export async function getWithCookie(url: string, cookie: string | undefined): Promise<Response> {
   return fetch(url, { headers: cookie ? { cookie } : {} });
 }
+
+/** A response's JSON body, for reading fields in assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function jsonOf(response: Response | Promise<Response>): Promise<any> {
+  return (await response).json();
+}

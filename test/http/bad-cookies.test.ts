@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createSessionManager } from '../../src/index.ts';
 import { FakeClock, HOUR } from '../helpers/manager.ts';
-import { getWithCookie, login, SERVERS, startTestApp, type TestApp } from './app-fixture.ts';
+import { getWithCookie, login, SERVERS, startTestApp, type TestApp, jsonOf } from './app-fixture.ts';
 
 /** Flips one base64url character in the middle of the token. */
 function tamper(cookie: string): string {
@@ -79,7 +79,7 @@ for (const server of SERVERS) {
 
     it('answers 401 when the session was destroyed behind the cookie', async () => {
       const cookie = await login(app, 'destroyed');
-      const [session] = await app.manager.listForUser((await (await getWithCookie(app.url('/profile'), cookie)).json()).user_id);
+      const [session] = await app.manager.listForUser((await jsonOf(getWithCookie(app.url('/profile'), cookie))).user_id);
       await app.manager.destroy({ appendSetCookie() {} }, session!.id);
       await assert401(cookie, 'a destroyed session');
     });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { authenticateUser } from '../../examples/auth.ts';
-import { getWithCookie, login, postJson, SERVERS, sessionCookie, startTestApp, storeSetup, STORES, type StoreSetup, type TestApp } from './app-fixture.ts';
+import { getWithCookie, login, postJson, SERVERS, sessionCookie, startTestApp, storeSetup, STORES, type StoreSetup, type TestApp, jsonOf } from './app-fixture.ts';
 
 const USER_AGENT = 'example-flow-test/1.0';
 
@@ -39,7 +39,7 @@ for (const storageType of STORES) {
         for (const [method, path] of [['GET', '/profile'], ['GET', '/cart'], ['POST', '/logout'], ['POST', '/cart/items']] as const) {
           const response = await fetch(app.url(path), { method });
           assert.equal(response.status, 401, `${method} ${path}`);
-          assert.equal((await response.json()).code, 'ERR_SESSION_INVALID_COOKIE');
+          assert.equal((await jsonOf(response)).code, 'ERR_SESSION_INVALID_COOKIE');
         }
       });
 
@@ -74,7 +74,7 @@ for (const storageType of STORES) {
 
         const profile = await getWithCookie(app.url('/profile'), cookie);
         assert.equal(profile.status, 200);
-        const body = await profile.json();
+        const body = await jsonOf(profile);
         assert.deepEqual(Object.keys(body).sort(), ['login_time', 'user_id', 'username']);
         assert.equal(body.user_id, user.id);
         assert.equal(body.username, 'ada');
@@ -148,7 +148,7 @@ for (const storageType of STORES) {
         const second = sessionCookie(response)!;
         assert.deepEqual(await (await getWithCookie(app.url('/cart'), second)).json(), { items: [] }, "grace's cart does not follow linus");
         assert.equal((await getWithCookie(app.url('/profile'), first)).status, 401);
-        assert.equal((await (await getWithCookie(app.url('/profile'), second)).json()).username, 'linus');
+        assert.equal((await jsonOf(getWithCookie(app.url('/profile'), second))).username, 'linus');
       });
 
       it('logged nothing as a server failure', (t) => {

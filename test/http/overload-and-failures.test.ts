@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SessionDataError, SessionOverloadedError, SessionStoreError, type SessionContext } from '../../src/index.ts';
-import { getWithCookie, login, overrideManager, SERVERS, startTestApp, type TestApp } from './app-fixture.ts';
+import { getWithCookie, login, overrideManager, SERVERS, startTestApp, type TestApp, jsonOf } from './app-fixture.ts';
 
 const SECRET_DETAIL = 'connect ECONNREFUSED 10.1.2.3:3306 as root@/var/lib/secret';
 
@@ -85,7 +85,7 @@ for (const server of SERVERS) {
     it('answers unstorable session data with 400', async () => {
       const response = await fetch(app.url('/bad-data'), { method: 'POST', headers: { cookie } });
       assert.equal(response.status, 400);
-      assert.equal((await response.json()).code, 'ERR_SESSION_DATA');
+      assert.equal((await jsonOf(response)).code, 'ERR_SESSION_DATA');
     });
 
     it('answers 404 for unknown routes', async () => {
