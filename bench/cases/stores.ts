@@ -1,0 +1,222 @@
+/**
+ * Stores: our manager on each backend against the express-session store
+ * that does the same job, measured side by side with the same concurrency.
+ *
+ * - cycle: load a session, change one key, save it (one request that writes)
+ * - hit:   load a session that is hot (one request that only reads)
+ * - write: save a changed session (the write path alone)
+ *
+ * Ours goes through the whole manager (id check, store-key hash, record
+ * open + msgpack decode, seal on save, CAS write). The peers are called at
+ * their store API, below express-session's own cookie signing, which flatters
+ * them slightly.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import type { Session, SessionManager } from '../../src/index.ts';
+import { benchContext, loginSessionData } from '../lib/engine.ts';
+import { RoundRobin } from '../lib/id-pool.ts';
+import { startMariaDb } from '../lib/mariadb.ts';
+import { interleavedThroughput, type ThroughputContender } from '../lib/measure.ts';
+import { cacheManager, databaseManager, filesystemManager, tempDir, type ManagerOutcome } from '../lib/our-stores.ts';
+import { expressMysqlSession, expressSessionObject, memorystore, promised, sessionFileStore, type PromisedStore } from '../lib/peer-stores.ts';
+import { FamilyRecorder, type FamilyOptions, type FamilyResult } from '../lib/results.ts';
+
+const CONCURRENCY = 16;
+const OPS = ['cycle', 'hit', 'write'] as const;
+type Op = (typeof OPS)[number];
+const OP_LABEL: Record<Op, string> = {
+  cycle: 'load + save cycle',
+  hit: 'cache hit (load of a hot session)',
+  write: 'write (save of a changed session)',
+};
+
+async function ourContenders(prefix: string, manager: SessionManager, sessions: number): Promise<ThroughputContender[]> {
+  const ctx = benchContext();
+  const make = async (): Promise<Session> => {
+    const session = await manager.create(ctx);
+    session.data = loginSessionData(`user-${session.id.slice(0, 6)}`);
+    await manager.save(ctx, session);
+    return session;
+  };
+  const cycleIds: string[] = [];
+  const writeSessions: Session[] = [];
+  for (let i = 0; i < sessions; i++) {
+    cycleIds.push((await make()).id);
+    // The write case keeps its own objects, so the cycle case never makes them stale (which would add CAS merges).
+    writeSessions.push(await make());
+  }
+  const ids = new RoundRobin(cycleIds);
+  const writes = new RoundRobin(writeSessions);
+  const check = await manager.load(ctx, cycleIds[0]!);
+  if (check.data.username === undefined) throw new Error(`${prefix}: correctness check failed: loaded session lost its data`);
+  return [
+    {
+      id: `${prefix}.cycle.ours`,
+      kind: 'async',
+      concurrency: CONCURRENCY,
+      op: async () => {
+        const session = await manager.load(ctx, ids.next());
+        session.data.visits = ((session.data.visits as number | undefined) ?? 0) + 1;
+        await manager.save(ctx, session);
+      },
+    },
+    { id: `${prefix}.hit.ours`, kind: 'async', concurrency: CONCURRENCY, op: () => manager.load(ctx, ids.next()) },
+    {
+      id: `${prefix}.write.ours`,
+      kind: 'async',
+      concurrency: CONCURRENCY,
+      op: async () => {
+        const session = writes.next();
+        session.data.visits = ((session.data.visits as number | undefined) ?? 0) + 1;
+        await manager.save(ctx, session);
+      },
+    },
+  ];
+}
+
+async function peerContenders(prefix: string, store: PromisedStore, sessions: number): Promise<ThroughputContender[]> {
+  const sids = Array.from({ length: sessions }, () => randomBytes(24).toString('base64url'));
+  for (const sid of sids) await store.set(sid, expressSessionObject(`user-${sid.slice(0, 6)}`));
+  const checked = await store.get(sids[0]!);
+  if (!checked || checked.username === undefined) throw new Error(`${prefix}: correctness check failed: peer store lost the session`);
+  const ids = new RoundRobin(sids);
+  const writeIds = new RoundRobin(sids);
+  const written = expressSessionObject('writer');
+  return [
+    {
+      id: `${prefix}.cycle.peer`,
+      kind: 'async',
+      concurrency: CONCURRENCY,
+      op: async () => {
+        const sid = ids.next();
+        const session = (await store.get(sid))!;
+        session.visits = ((session.visits as number | undefined) ?? 0) + 1;
+        await store.set(sid, session);
+      },
+    },
+    { id: `${prefix}.hit.peer`, kind: 'async', concurrency: CONCURRENCY, op: () => store.get(ids.next()) },
+    {
+      id: `${prefix}.write.peer`,
+      kind: 'async',
+      concurrency: CONCURRENCY,
+      op: () => {
+        written.visits = ((written.visits as number | undefined) ?? 0) + 1;
+        return store.set(writeIds.next(), written);
+      },
+    },
+  ];
+}
+
+interface Pair {
+  readonly prefix: string;
+  readonly title: string;
+  readonly oursLabel: string;
+  readonly peerLabel: string;
+  readonly sessions: number;
+  readonly ours: () => Promise<ManagerOutcome>;
+  readonly peer: () => Promise<{ ok: true; store: PromisedStore; cleanup: () => Promise<void> } | { ok: false; reason: string }>;
+}
+
+export async function run(options: FamilyOptions): Promise<FamilyResult> {
+  const rec = new FamilyRecorder('stores');
+  const rounds = 3;
+  const timeMs = options.quick ? 400 : 1500;
+  const sessions = options.quick ? 300 : 1000;
+  const root = new URL('../..', import.meta.url).pathname;
+  rec.conditions['concurrency'] = `${CONCURRENCY} operations in flight (async loops in one process)`;
+  rec.conditions['sessions'] = `${sessions} pre-created sessions per contender, visited round robin; data = the login example's session (4 keys)`;
+  rec.conditions['timing'] = `${rounds} interleaved runs of ${timeMs} ms per contender and operation, after a warm-up`;
+  rec.conditions['ours'] = 'the whole manager: load() / save() with crypto.mode inline; filesystem and database have the write-through LRU in front (their defaults)';
+
+  const db = await startMariaDb(root);
+  const pairs: Pair[] = [
+    {
+      prefix: 'stores.cache',
+      title: 'cache vs memorystore',
+      oursLabel: "ours: storageType 'cache' (byte-bounded LRU)",
+      peerLabel: 'memorystore 1.6 (express-session)',
+      sessions,
+      ours: cacheManager,
+      peer: async () => {
+        const store = memorystore();
+        return { ok: true, store: promised(store), cleanup: async () => store.stopInterval?.() };
+      },
+    },
+    {
+      prefix: 'stores.filesystem',
+      title: 'filesystem vs session-file-store',
+      oursLabel: "ours: storageType 'filesystem' (defaults: fsync on, LRU in front)",
+      peerLabel: 'session-file-store 1.5 (write-file-atomic, fsync on)',
+      sessions,
+      ours: () => filesystemManager(tempDir('fs')),
+      peer: async () => {
+        const dir = tempDir('sfs');
+        const store = sessionFileStore(dir);
+        return { ok: true, store: promised(store), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+      },
+    },
+    {
+      prefix: 'stores.database',
+      title: 'database vs express-mysql-session (same MariaDB)',
+      oursLabel: "ours: storageType 'database' (mysql2 pool, LRU in front)",
+      peerLabel: 'express-mysql-session 3.0 (mysql2)',
+      sessions,
+      ours: async () => (db.ok ? databaseManager(db.db.url, 'bench_rockstar_sessions') : { ok: false, reason: db.reason }),
+      peer: async () => {
+        if (!db.ok) return { ok: false, reason: db.reason };
+        const store = expressMysqlSession(db.db.options);
+        return { ok: true, store: promised(store), cleanup: async () => void (await store.close?.()) };
+      },
+    },
+  ];
+
+  try {
+    for (const pair of pairs) {
+      options.progress(`stores: setting up ${pair.title}`);
+      const ours = await pair.ours();
+      const peer = await pair.peer();
+      // A side that cannot run is reported as not run; the other side is still measured, so its figures are on record.
+      for (const [side, outcome, label] of [['ours', ours, pair.oursLabel], ['peer', peer, pair.peerLabel]] as const) {
+        if (outcome.ok) continue;
+        for (const op of OPS) rec.notRun.push({ id: `${pair.prefix}.${op}.${side}`, label, group: `${pair.title}: ${OP_LABEL[op]}`, reason: outcome.reason });
+      }
+      if (!ours.ok && !peer.ok) continue;
+      try {
+        const contenders = [
+          ...(ours.ok ? await ourContenders(pair.prefix, ours.manager, pair.sessions) : []),
+          ...(peer.ok ? await peerContenders(pair.prefix, peer.store, pair.sessions) : []),
+        ];
+        if (ours.ok) rec.notes.push(`${pair.title}: our store is '${ours.manager.store.name}'.`);
+        // Interleave per operation: ours, peer, ours, peer…
+        for (const op of OPS) {
+          const pairOf = contenders.filter((c) => c.id.includes(`.${op}.`));
+          const results = await interleavedThroughput(pairOf, {
+            rounds,
+            timeMs,
+            warmupMs: timeMs / 2,
+            onRun: (id, round, value) => options.progress(`${id} run ${round}/${rounds}: ${Math.round(value).toLocaleString('en-US')} ops/s`),
+          });
+          for (const [id, values] of results) {
+            const ours = id.endsWith('.ours');
+            rec.measurements.push({
+              id,
+              label: ours ? pair.oursLabel : pair.peerLabel,
+              group: `${pair.title}: ${OP_LABEL[op]}`,
+              ours,
+              unit: 'ops/s',
+              values,
+              higherIsBetter: true,
+            });
+          }
+        }
+      } finally {
+        if (ours.ok) await ours.cleanup();
+        if (peer.ok) await peer.cleanup();
+      }
+    }
+  } finally {
+    if (db.ok) await db.db.stop();
+  }
+  return rec.result();
+}

@@ -1,0 +1,153 @@
+/**
+ * One paragraph per section saying what the numbers mean, written from this
+ * run's figures (so the words never contradict the table beside them),
+ * including where we are not ahead.
+ */
+import type { FamilyResult, Measurement } from './lib/results.ts';
+import { formatRatio, ratioOf } from './lib/ratios.ts';
+import { formatWithUnit } from './lib/format.ts';
+import { median } from './lib/stats.ts';
+
+class View {
+  readonly #byId = new Map<string, Measurement>();
+  readonly #notRun = new Map<string, string>();
+
+  constructor(family: FamilyResult) {
+    for (const m of family.measurements) this.#byId.set(m.id, m);
+    for (const n of family.notRun) this.#notRun.set(n.id, n.reason);
+  }
+
+  has(...ids: string[]): boolean {
+    return ids.every((id) => this.#byId.has(id));
+  }
+
+  value(id: string): string {
+    const m = this.#byId.get(id)!;
+    return formatWithUnit(median(m.values), m.unit);
+  }
+
+  /** "3.1× (runs 2.9–3.4×)" for how many times better a is than b. */
+  ratio(a: string, b: string): string {
+    return formatRatio(ratioOf(this.#byId.get(a)!, this.#byId.get(b)!));
+  }
+
+  times(a: string, b: string): number {
+    return ratioOf(this.#byId.get(a)!, this.#byId.get(b)!).median;
+  }
+
+  /** "ahead of X by 3.1×" or "behind X: it does 2.0× our rate". */
+  compare(ours: string, peer: string, peerName: string): string {
+    const t = this.times(ours, peer);
+    if (t >= 1.05) return `${this.ratio(ours, peer)} ${peerName}`;
+    if (t > 0.95) return `level with ${peerName} (${this.ratio(ours, peer)})`;
+    return `behind ${peerName}, which does ${this.ratio(peer, ours)} our rate`;
+  }
+
+  reason(id: string): string {
+    return this.#notRun.get(id) ?? 'not measured';
+  }
+}
+
+function codec(v: View): string {
+  const parts: string[] = [];
+  if (v.has('codec.cookie.aead', 'codec.cookie.raw')) {
+    parts.push(
+      `Sealing and opening our 38-byte cookie token costs ${v.ratio('codec.cookie.raw', 'codec.cookie.aead')} the time of a bare sodium-native seal + open of the same bytes (issue 2 asks for at most 1.3×); ` +
+        'the gap is the per-call Buffer allocations, the key-id header and the payload packing that the bare loop does not do (its buffers are preallocated).',
+    );
+  }
+  if (v.has('codec.cookie.token', 'codec.cookie.fastify-secure-session', 'codec.cookie.iron-session')) {
+    parts.push(
+      `With the cookie text included, our token round trip (${v.value('codec.cookie.token')}) is ${v.compare('codec.cookie.token', 'codec.cookie.fastify-secure-session', '@fastify/secure-session')} and ${v.compare('codec.cookie.token', 'codec.cookie.iron-session', 'iron-session')}; ` +
+        'iron-session derives its keys with PBKDF2 on every seal and unseal, which is why it is orders of magnitude slower than both libsodium-based codecs.',
+    );
+  }
+  if (v.has('codec.cookie.manager', 'codec.cookie.fastify-secure-session')) {
+    parts.push(
+      `The whole manager path (setCookie, then getSessionFromCookie, ${v.value('codec.cookie.manager')}) also finds, opens and decodes the server-side record, so it does more than a stateless cookie codec: ` +
+        `it is ${v.compare('codec.cookie.manager', 'codec.cookie.fastify-secure-session', '@fastify/secure-session encode + decode')}.`,
+    );
+  }
+  if (v.has('codec.record.ours', 'codec.record.json-secretbox')) {
+    parts.push(`For records at rest, msgpackr + XChaCha20-Poly1305 is ${v.compare('codec.record.ours', 'codec.record.json-secretbox', 'JSON + crypto_secretbox')}, with smaller bytes and Dates, bigints and binary kept.`);
+  }
+  return parts.join(' ');
+}
+
+const STORE_PEERS: Record<string, string> = { cache: 'memorystore', filesystem: 'session-file-store', database: 'express-mysql-session' };
+
+function stores(v: View): string {
+  const parts: string[] = [];
+  for (const [store, peer] of Object.entries(STORE_PEERS)) {
+    const id = (op: string, side: string) => `stores.${store}.${op}.${side}`;
+    if (!v.has(id('cycle', 'ours'), id('cycle', 'peer'))) {
+      parts.push(`The ${store} comparison did not run: ${v.reason(v.has(id('cycle', 'ours')) ? id('cycle', 'peer') : id('cycle', 'ours'))}.`);
+      continue;
+    }
+    parts.push(
+      `${store[0]!.toUpperCase()}${store.slice(1)}: on a load + save cycle we are ${v.compare(id('cycle', 'ours'), id('cycle', 'peer'), peer)}; ` +
+        `on a hot read ${v.compare(id('hit', 'ours'), id('hit', 'peer'), peer)}; on writes ${v.compare(id('write', 'ours'), id('write', 'peer'), peer)}.`,
+    );
+    if (store === 'cache' && v.times(id('cycle', 'ours'), id('cycle', 'peer')) < 1) {
+      parts.push(
+        'memorystore keeps plaintext JSON strings in the process and does no cryptography at all; every one of our loads opens an AEAD record and hashes the id into its store key, ' +
+          'and every save seals one. That is the price of a cache whose contents are safe to share with a backing store and never hold a usable token, and we do not win this row.',
+      );
+    }
+  }
+  return parts.join(' ');
+}
+
+function http(v: View): string {
+  const parts: string[] = [];
+  const read = (id: string) => `http.read.${id}`;
+  if (v.has(read('ours-uws'), read('uws-hello'))) {
+    parts.push(
+      `Ours on uWS serves GET /profile at ${v.value(read('ours-uws'))}, ${v.ratio(read('ours-uws'), read('uws-hello'))} of the bare uWS hello world. ` +
+        'With server and autocannon on the same two cores, the hello-world ceiling is partly bounded by the load generator itself, so this ratio flatters neither side much; it is the share of a core our session work leaves to uWS.',
+    );
+    for (const [id, name] of [
+      ['fastify-secure-session', 'fastify + @fastify/secure-session'],
+      ['fastify-session', 'fastify + @fastify/session'],
+      ['express-session', 'express + express-session'],
+    ] as const) {
+      if (v.has(read(id))) parts.push(`Against ${name} it is ${v.ratio(read('ours-uws'), read(id))}.`);
+    }
+  } else {
+    parts.push(`Ours on uWS did not run: ${v.reason(read('ours-uws'))}.`);
+  }
+  if (v.has(read('ours-node'), read('fastify-secure-session'))) {
+    parts.push(`On node:http, ours is ${v.compare(read('ours-node'), read('fastify-secure-session'), 'fastify + @fastify/secure-session')}: there node's HTTP parser, not the session, sets the pace.`);
+  } else if (!v.has(read('ours-node'))) {
+    parts.push(`Ours on node:http did not run: ${v.reason(read('ours-node'))}.`);
+  }
+  const login = (id: string) => `http.login.${id}`;
+  if (v.has(login('ours-uws'), login('fastify-secure-session'))) {
+    parts.push(
+      `On the login mix every request creates and stores a session and sets a cookie; ours on uWS is ${v.compare(login('ours-uws'), login('fastify-secure-session'), 'fastify + @fastify/secure-session (which stores nothing server-side)')}.`,
+    );
+  }
+  if (v.has(read('express-session'), read('fastify-secure-session'))) {
+    parts.push(`Among the peers, @fastify/secure-session is ${v.ratio(read('fastify-secure-session'), read('express-session'))} express + express-session on reads.`);
+  }
+  return parts.join(' ');
+}
+
+function generic(family: FamilyResult): string {
+  const notes = family.notes.join(' ');
+  return notes;
+}
+
+export function interpret(family: FamilyResult): string {
+  const v = new View(family);
+  switch (family.family) {
+    case 'codec':
+      return codec(v);
+    case 'stores':
+      return stores(v);
+    case 'http':
+      return http(v);
+    default:
+      return generic(family);
+  }
+}

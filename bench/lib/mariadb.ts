@@ -1,0 +1,51 @@
+/**
+ * The throwaway MariaDB the database cases run against: MYSQL_URL when given,
+ * otherwise one started by the project's own scripts/mariadb.mjs (temp
+ * datadir, private port). Our store and express-mysql-session share it.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export interface MariaDb {
+  readonly url: string;
+  readonly options: { host: string; port: number; user: string; password: string; database: string };
+  readonly origin: string;
+  stop(): Promise<void>;
+}
+
+export type MariaDbOutcome = { ok: true; db: MariaDb } | { ok: false; reason: string };
+
+function parse(url: string): MariaDb['options'] {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: u.pathname.replace(/^\//, ''),
+  };
+}
+
+interface MariaDbScript {
+  findMariaDb(): unknown;
+  startMariaDb(options?: { dir?: string }): Promise<{ url: string; stop(options?: { remove?: boolean }): Promise<void> }>;
+}
+
+export async function startMariaDb(root: string): Promise<MariaDbOutcome> {
+  const given = process.env.MYSQL_URL;
+  if (given) return { ok: true, db: { url: given, options: parse(given), origin: 'MYSQL_URL', stop: async () => {} } };
+  const script = join(root, 'scripts', 'mariadb.mjs');
+  if (!existsSync(script)) return { ok: false, reason: 'scripts/mariadb.mjs (the MySQL store issue) is not in this tree and MYSQL_URL is not set' };
+  const mariadb = (await import(pathToFileURL(script).href)) as MariaDbScript;
+  if (!mariadb.findMariaDb()) return { ok: false, reason: 'mariadbd is not installed (apt-get install mariadb-server) and MYSQL_URL is not set' };
+  try {
+    const server = await mariadb.startMariaDb();
+    return {
+      ok: true,
+      db: { url: server.url, options: parse(server.url), origin: 'a throwaway MariaDB from scripts/mariadb.mjs', stop: () => server.stop({ remove: true }) },
+    };
+  } catch (error) {
+    return { ok: false, reason: `scripts/mariadb.mjs could not start MariaDB: ${(error as Error).message.split('\n')[0]}` };
+  }
+}

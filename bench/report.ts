@@ -1,0 +1,130 @@
+/**
+ * Writes BENCHMARKS.md from one run's results. The native-bench section
+ * (between its markers) belongs to `npm run bench:native` and is carried
+ * over byte for byte.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Conditions } from './lib/conditions.ts';
+import { formatValue } from './lib/format.ts';
+import { formatRatio, ratioOf } from './lib/ratios.ts';
+import type { FamilyResult, Measurement } from './lib/results.ts';
+import { spreadOf } from './lib/stats.ts';
+import type { GoalOutcome } from './goals.ts';
+import { interpret } from './interpret.ts';
+
+export const NATIVE_START = '<!-- native-bench:start -->';
+export const NATIVE_END = '<!-- native-bench:end -->';
+
+const TITLES: Record<string, string> = {
+  codec: 'Codec: cookie tokens and records',
+  stores: 'Stores: our backends against express-session stores',
+  http: 'HTTP: the same login/profile app on every contender',
+  memory: 'Memory: bytes per cached session',
+  cleanup: 'Cleanup: removing expired sessions under load',
+  pool: 'Crypto pool: inline, pool and auto',
+};
+
+/** The native-bench block from the current file, or a placeholder pair of markers it can fill later. */
+export function nativeSection(path: string): string {
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const start = text.indexOf(NATIVE_START);
+  const end = text.indexOf(NATIVE_END);
+  if (start !== -1 && end > start) return text.slice(start, end + NATIVE_END.length);
+  return `${NATIVE_START}\n_native-bench has not written its section yet (\`npm run bench:native\`)._\n${NATIVE_END}`;
+}
+
+function spreadCell(m: Measurement): string {
+  const s = spreadOf(m.values);
+  return `${formatValue(s.min, m.unit)} – ${formatValue(s.max, m.unit)} (±${((s.relativeSpread / 2) * 100).toFixed(0)}%)`;
+}
+
+function groupTable(group: string, rows: Measurement[], notRun: FamilyResult['notRun']): string[] {
+  const lines = [`#### ${group}`, '', '| contender | median | spread over runs (min – max) | runs |', '|---|---:|---|---:|'];
+  for (const m of rows) {
+    const s = spreadOf(m.values);
+    const extra = m.extra?.p99 ? ` · p99 ${formatValue(Math.max(...m.extra.p99), 'ms')} ms worst run` : '';
+    const errors = m.extra ? (m.extra.non2xx ?? []).concat(m.extra.errors ?? []).reduce((a, b) => a + b, 0) : 0;
+    const flag = errors > 0 ? ` · **${errors} errors/non-2xx**` : '';
+    lines.push(`| ${m.ours ? '**' + m.label + '**' : m.label} | ${formatValue(s.median, m.unit)} ${m.unit} | ${spreadCell(m)}${extra}${flag} | ${s.runs} |`);
+  }
+  for (const n of notRun.filter((n) => n.group === group)) lines.push(`| ${n.label} | not run | ${n.reason} | 0 |`);
+  const ours = rows.filter((m) => m.ours);
+  const others = rows.filter((m) => !m.ours);
+  if (ours.length > 0 && others.length > 0) {
+    lines.push('', 'Ratios (ours ÷ other, paired run by run; above 1 means we are ahead):', '');
+    for (const o of ours) for (const p of others) lines.push(`- ${o.label} vs ${p.label}: **${formatRatio(ratioOf(o, p))}**`);
+  }
+  lines.push('');
+  return lines;
+}
+
+function familySection(family: FamilyResult): string[] {
+  const lines = [`## ${TITLES[family.family] ?? family.family}`, ''];
+  const paragraph = interpret(family);
+  if (paragraph) lines.push(paragraph, '');
+  const conditions = Object.entries(family.conditions);
+  if (conditions.length > 0) {
+    lines.push('Conditions:', '');
+    for (const [k, v] of conditions) lines.push(`- ${k}: ${v}`);
+    lines.push('');
+  }
+  const groups = [...new Set([...family.measurements.map((m) => m.group), ...family.notRun.map((n) => n.group)])];
+  for (const group of groups) lines.push(...groupTable(group, family.measurements.filter((m) => m.group === group), family.notRun));
+  if (family.family !== 'memory' && family.family !== 'cleanup' && family.family !== 'pool' && family.notes.length > 0) {
+    lines.push(...family.notes.map((n) => `- ${n}`), '');
+  }
+  return lines;
+}
+
+export interface ReportInput {
+  readonly conditions: Conditions;
+  readonly families: readonly FamilyResult[];
+  readonly failedFamilies: readonly { family: string; reason: string }[];
+  readonly goals: readonly GoalOutcome[];
+  readonly chartPath: string | null;
+  readonly elapsedSeconds: number;
+  readonly nativeBench: string;
+}
+
+export function renderReport(input: ReportInput, nativeBlock: string): string {
+  const c = input.conditions;
+  const lines: string[] = [
+    '# Benchmarks',
+    '',
+    '_Written by `npm run bench` (`npm run bench -- --quick` for the short run). Do not edit by hand: the next run rewrites everything outside the native-bench markers._',
+    '',
+    'Every comparison below was measured side by side in one run, with the contenders interleaved run by run, on one shared 2-core machine. ' +
+      'Absolute numbers on such a box move from run to run; the ratios between contenders measured together are the figures to read.',
+    '',
+    '## Conditions',
+    '',
+    `- date: ${c.date}`,
+    `- commit: ${c.commit}${c.dirty ? ' (with uncommitted changes in tracked files)' : ''}`,
+    `- run: ${c.quick ? '`--quick` (short runs; numbers are noisier and some cases are scaled down, as each section says)' : 'full'}, ${Math.round(input.elapsedSeconds)} s in all`,
+    `- machine: ${c.machine}; CPU ${c.cpu}; ${c.cores} cores shared by servers and load generators; ${c.memory}`,
+    `- Node ${c.node}`,
+    `- native-bench: ${input.nativeBench}`,
+    `- versions: ${Object.entries(c.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    '',
+    '## Goals from the issues',
+    '',
+    '| issue | goal | result | measured |',
+    '|---:|---|---|---|',
+    ...input.goals.map((g) => `| ${g.issue} | ${g.goal} | ${g.status === 'met' ? '**met**' : g.status === 'not met' ? '**not met**' : 'not measured'} | ${g.detail} |`),
+    '',
+  ];
+  if (input.chartPath) {
+    lines.push('## HTTP throughput chart', '', `![HTTP req/s per contender](${input.chartPath})`, '');
+  }
+  for (const failed of input.failedFamilies) {
+    lines.push(`## ${TITLES[failed.family] ?? failed.family}`, '', `Not run: ${failed.reason}`, '');
+  }
+  for (const family of input.families) lines.push(...familySection(family));
+  lines.push('## Native building blocks', '', nativeBlock, '');
+  return lines.join('\n');
+}
+
+export function writeReport(path: string, input: ReportInput): void {
+  const native = nativeSection(path);
+  writeFileSync(path, renderReport(input, native));
+}

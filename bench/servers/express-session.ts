@@ -1,0 +1,44 @@
+/** express 5 + express-session with its default MemoryStore, configured as its README recommends. */
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Server } from 'node:http';
+import { announce, DEMO_PASSWORD } from './listening.ts';
+
+const require = createRequire(import.meta.url);
+const express = require('express');
+const session = require('express-session');
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- express ships no types here; this file only wires routes. */
+type Req = any;
+type Res = any;
+
+const app = express();
+app.use(express.json());
+app.use(
+  session({
+    secret: randomBytes(32).toString('base64'),
+    resave: false,
+    saveUninitialized: false,
+    cookie: { path: '/', httpOnly: true, secure: false, sameSite: 'lax' },
+  }),
+);
+
+app.post('/login', (req: Req, res: Res) => {
+  const { username, password } = req.body ?? {};
+  if (typeof username !== 'string' || password !== DEMO_PASSWORD) return res.status(401).json({ error: 'invalid credentials' });
+  req.session.regenerate((error: unknown) => {
+    if (error) return res.status(500).json({ error: 'session' });
+    req.session.user_id = `u-${username}`;
+    req.session.username = username;
+    req.session.roles = ['user', 'editor'];
+    req.session.login_time = Date.now();
+    res.json({ ok: true });
+  });
+});
+
+app.get('/profile', (req: Req, res: Res) => {
+  if (!req.session.user_id) return res.status(401).json({ error: 'not logged in' });
+  res.json({ user_id: req.session.user_id, username: req.session.username, login_time: req.session.login_time });
+});
+
+const server: Server = app.listen(0, '127.0.0.1', () => announce((server.address() as { port: number }).port));

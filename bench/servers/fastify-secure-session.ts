@@ -1,0 +1,28 @@
+/** fastify + @fastify/secure-session: the whole session sealed into the cookie (stateless). */
+import { randomBytes } from 'node:crypto';
+import Fastify from 'fastify';
+import fastifySecureSession from '@fastify/secure-session';
+import { announce, DEMO_PASSWORD } from './listening.ts';
+
+const app = Fastify({ logger: false });
+await app.register(fastifySecureSession, { key: randomBytes(32), cookie: { path: '/', httpOnly: true, secure: false, sameSite: 'lax' } });
+
+app.post('/login', async (request, reply) => {
+  const { username, password } = (request.body ?? {}) as { username?: string; password?: string };
+  if (typeof username !== 'string' || password !== DEMO_PASSWORD) return reply.code(401).send({ error: 'invalid credentials' });
+  request.session.regenerate();
+  request.session.set('user_id', `u-${username}`);
+  request.session.set('username', username);
+  request.session.set('roles', ['user', 'editor']);
+  request.session.set('login_time', Date.now());
+  return { ok: true };
+});
+
+app.get('/profile', async (request, reply) => {
+  const userId = request.session.get('user_id');
+  if (!userId) return reply.code(401).send({ error: 'not logged in' });
+  return { user_id: userId, username: request.session.get('username'), login_time: request.session.get('login_time') };
+});
+
+await app.listen({ host: '127.0.0.1', port: 0 });
+announce((app.server.address() as { port: number }).port);
