@@ -18,6 +18,11 @@ export async function createStore(config: ResolvedConfig): Promise<SessionStore>
         now: config.now,
       });
     }
+    case 'filesystem': {
+      const [{ FilesystemStore }, { CachedStore }] = await Promise.all([import('./fs.ts'), import('./cached.ts')]);
+      const store = new FilesystemStore({ path: config.filesystemPath, fsync: config.filesystem.fsync, onError: config.onError });
+      return new CachedStore(store, { maxBytes: config.cache.maxBytes, staleMs: config.cache.staleMs, now: config.now });
+    }
     default:
       throw new SessionConfigError(`storageType must be 'cache' in this build; received '${config.storageType}'`);
   }
