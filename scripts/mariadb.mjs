@@ -193,7 +193,7 @@ function serverHandle({ root, datadir, socket, log, port, child, detached }) {
           process.kill(pid, 'SIGCONT'); // a frozen server cannot act on SIGTERM
           process.kill(pid, 'SIGTERM');
         } catch {}
-        const stopped = await Promise.race([exitedPromise.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
+        const stopped = await Promise.race([exitedPromise.then(() => true), sleep(STOP_TIMEOUT_MS, false, { ref: false })]);
         if (!stopped && isRunning(pid)) {
           process.kill(pid, 'SIGKILL');
           await exitedPromise;

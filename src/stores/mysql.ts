@@ -91,6 +91,7 @@ export class MysqlStore implements SessionStore {
   readonly name = 'database';
   readonly table: string;
   readonly #timeout: number;
+  readonly #lockWaitSeconds: number;
   readonly #createTable: boolean;
   readonly #cleanupBatch: number;
   readonly #cleanupPauseMs: number;
@@ -106,6 +107,7 @@ export class MysqlStore implements SessionStore {
   constructor(options: MysqlStoreOptions) {
     this.table = options.table ?? 'rockstar_sessions';
     this.#timeout = options.operationTimeout ?? 5000;
+    this.#lockWaitSeconds = Math.max(1, Math.ceil(this.#timeout / 1000));
     this.#createTable = options.createTable ?? true;
     this.#cleanupBatch = options.cleanupBatch ?? CLEANUP_BATCH;
     this.#cleanupPauseMs = options.cleanupPauseMs ?? 10;
@@ -129,6 +131,9 @@ export class MysqlStore implements SessionStore {
     // during an outage: the pool drops it and the next operation reports the
     // failure to its caller. Without a listener it would crash the process.
     connection.on('error', () => {});
+    // A statement we gave up on must not wait on row locks far beyond its deadline on the server either
+    // (the server does not notice the dropped socket while it waits). Queued before the caller's first statement.
+    connection.query(`SET SESSION innodb_lock_wait_timeout = ${this.#lockWaitSeconds}`, () => {});
     const socket = (connection as unknown as { stream?: NodeJS.EventEmitter }).stream;
     socket?.once('close', () => this.#connections.delete(connection));
   }

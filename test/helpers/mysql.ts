@@ -16,9 +16,13 @@ export function mysqlUrl(): string {
   if (!url) {
     throw new Error('MYSQL_URL is not set: run MySQL tests with `node scripts/run-tests.mjs FILE` (it starts a throwaway MariaDB) or export MYSQL_URL');
   }
-  // Proof for run-tests.mjs (REQUIRE_MYSQL=1) that MySQL tests really ran.
-  if (process.env.MYSQL_TESTS_MARKER) appendFileSync(process.env.MYSQL_TESTS_MARKER, `${process.pid}\n`);
+  markMysqlTestRan();
   return url;
+}
+
+/** Proof for scripts/run-tests.mjs (REQUIRE_MYSQL=1) that MySQL tests really reached a server. */
+export function markMysqlTestRan(): void {
+  if (process.env.MYSQL_TESTS_MARKER) appendFileSync(process.env.MYSQL_TESTS_MARKER, `${process.pid}\n`);
 }
 
 /** A table name no other test uses. */
