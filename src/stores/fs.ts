@@ -149,9 +149,10 @@ export class FilesystemStore implements SessionStore {
       await ensureDir(this.layout.base, this.#fsync);
       await ensureDir(this.layout.usersDir, this.#fsync);
       await ensureDir(this.layout.quarantineDir, this.#fsync);
-      // Prove we can create, sync and remove a file where records will go.
+      // Prove we can create, sync and remove a file where records will go. Empty, so that a full
+      // disk does not stop a process from starting and reading what is there (writes then fail one by one).
       const probe = join(this.layout.base, `.probe.${process.pid}.${Math.random().toString(36).slice(2)}`);
-      await writeNewFile(probe, Buffer.from('rockstar-session probe\n'), this.#fsync);
+      await writeNewFile(probe, new Uint8Array(0), this.#fsync);
       await unlinkIfPresent(probe);
     } catch (error) {
       throw new SessionStoreError(`${describeFailure('open', error)} (root ${JSON.stringify(this.layout.root)})`, { cause: error });
