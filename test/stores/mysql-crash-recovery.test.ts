@@ -62,7 +62,7 @@ it('keeps every acknowledged write through kill -9, fails calls during the outag
       let id: string | undefined;
       let n = 0;
       while (!stop) {
-        const call = id === undefined ? () => live.create(ctx) : () => live.set(id!, 'n', n + 1);
+        const call = (): Promise<unknown> => (id === undefined ? live.create(ctx) : live.set(id, 'n', n + 1));
         if (id !== undefined) progress.get(id)!.attempted = n + 1;
         const result = await timed(call);
         if (result.error !== undefined) {
