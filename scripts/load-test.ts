@@ -16,11 +16,12 @@
  *
  * The load generator runs in this process, the servers in child processes:
  * on a small machine they compete for the same cores, so read ratios, not
- * absolute numbers.
+ * absolute numbers. The table shows how much CPU each side used (100% = one
+ * core busy), which tells whether the server or the load generator was the limit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -62,6 +63,13 @@ interface AutocannonRequest {
 interface AutocannonInstance extends PromiseLike<AutocannonResult> {
   on(event: 'tick', listener: (counter: { counter: number; bytes: number }) => void): void;
   stop(): void;
+}
+
+/** What one run sends: a sequence of requests per connection, or one path with per-connection headers. */
+interface Workload {
+  requests?: AutocannonRequest[];
+  path?: string;
+  setupClient?: (client: { setHeaders(headers: Record<string, string>): void }) => void;
 }
 
 type Autocannon = (options: Record<string, unknown>, callback?: (error: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
@@ -201,7 +209,7 @@ async function loginUsers(base: string, count: number): Promise<string[]> {
 // ---------------------------------------------------------------- workloads
 
 /** Each connection loops over this sequence (autocannon resets `context` at the start of each loop). */
-function mixedWorkload(cookies: readonly string[]): AutocannonRequest[] {
+function mixedWorkload(cookies: readonly string[]): Workload {
   let nextUser = 0;
   const withUserCookie = (request: AutocannonRequest, context: Record<string, unknown>): AutocannonRequest => {
     if (context.cookie === undefined) context.cookie = cookies[nextUser++ % cookies.length];
@@ -209,7 +217,7 @@ function mixedWorkload(cookies: readonly string[]): AutocannonRequest[] {
   };
   const profile: AutocannonRequest = { method: 'GET', path: '/profile', setupRequest: withUserCookie };
   let throwaway = 0;
-  return [
+  const requests: AutocannonRequest[] = [
     ...Array.from({ length: 16 }, () => profile),
     {
       method: 'POST',
@@ -242,20 +250,21 @@ function mixedWorkload(cookies: readonly string[]): AutocannonRequest[] {
       setupRequest: (request, context) => ({ ...request, headers: { cookie: (context.visitorCookie as string | undefined) ?? '' } }),
     },
   ];
+  return { requests };
 }
 
-function profileWorkload(cookies: readonly string[]): AutocannonRequest[] {
+/**
+ * GET /profile only. Each connection gets one user's cookie once, in
+ * setupClient, so autocannon sends a pre-built request just as it does for
+ * the hello world: the comparison then measures the servers, not per-request
+ * work in the load generator.
+ */
+function profileWorkload(cookies: readonly string[]): Workload {
   let nextUser = 0;
-  return [
-    {
-      method: 'GET',
-      path: '/profile',
-      setupRequest: (request, context) => {
-        if (context.cookie === undefined) context.cookie = cookies[nextUser++ % cookies.length];
-        return { ...request, headers: { cookie: context.cookie as string } };
-      },
-    },
-  ];
+  return {
+    path: '/profile',
+    setupClient: (client) => client.setHeaders({ cookie: cookies[nextUser++ % cookies.length] as string }),
+  };
 }
 
 // ---------------------------------------------------------------- running and reporting
@@ -270,26 +279,54 @@ interface Summary {
   readonly timeouts: number;
   readonly non2xx: number;
   readonly statuses: string;
+  /** Cores' worth of CPU the server process used during the run (1 = one core busy), when known. */
+  readonly serverCpu: number | null;
+  readonly loadGeneratorCpu: number;
 }
 
-async function run(title: string, url: string, requests: AutocannonRequest[] | undefined): Promise<Summary> {
+/** CPU seconds (user + system) a process has used so far, from /proc; null where there is no /proc. */
+function cpuSecondsOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+function percent(value: number | null): string {
+  return value === null ? '-' : `${Math.round(value * 100)}%`;
+}
+
+async function run(title: string, url: string, workload: Workload, serverPid?: number): Promise<Summary> {
   process.stderr.write(`\n${title}: ${CONNECTIONS} connections, up to ${DURATION} s or ${MAX_REQUESTS} requests\n`);
   const instance = autocannon({
-    url,
+    url: workload.path ? `${url}${workload.path}` : url,
     connections: CONNECTIONS,
     duration: DURATION,
     maxOverallRequests: Math.max(MAX_REQUESTS, CONNECTIONS),
     timeout: 10,
-    ...(requests ? { requests } : {}),
+    ...(workload.requests ? { requests: workload.requests } : {}),
+    ...(workload.setupClient ? { setupClient: workload.setupClient } : {}),
   });
   let second = 0;
   let sent = 0;
   instance.on('tick', ({ counter }) => {
+    if (counter === 0 && second >= DURATION) return; // the tick after the end
     second++;
     sent += counter;
     process.stderr.write(`  ${String(second).padStart(3)} s  ${String(counter).padStart(7)} req/s  ${String(sent).padStart(9)} total\n`);
   });
+  const serverCpuBefore = cpuSecondsOf(serverPid);
+  const ownCpuBefore = process.cpuUsage();
+  const startedAt = performance.now();
   const result = await instance;
+  const elapsed = (performance.now() - startedAt) / 1000;
+  const serverCpuAfter = cpuSecondsOf(serverPid);
+  const ownCpu = process.cpuUsage(ownCpuBefore);
   const statuses = Object.entries(result.statusCodeStats ?? {})
     .map(([code, { count }]) => `${code}:${count}`)
     .join(' ');
@@ -303,6 +340,8 @@ async function run(title: string, url: string, requests: AutocannonRequest[] | u
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     statuses,
+    serverCpu: serverCpuBefore === null || serverCpuAfter === null ? null : (serverCpuAfter - serverCpuBefore) / elapsed,
+    loadGeneratorCpu: (ownCpu.user + ownCpu.system) / 1e6 / elapsed,
   };
 }
 
@@ -316,9 +355,11 @@ function printTable(summaries: readonly Summary[]): void {
     String(s.errors),
     String(s.timeouts),
     String(s.non2xx),
+    percent(s.serverCpu),
+    percent(s.loadGeneratorCpu),
     s.statuses,
   ]);
-  const header = ['run', 'req/s', 'p50', 'p99', 'requests', 'errors', 'timeouts', 'non-2xx', 'status codes'];
+  const header = ['run', 'req/s', 'p50', 'p99', 'requests', 'errors', 'timeouts', 'non-2xx', 'server CPU', 'autocannon CPU', 'status codes'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
@@ -373,7 +414,7 @@ async function main(): Promise<void> {
     console.log(`logged in ${cookies.length} users`);
     const summaries: Summary[] = [];
 
-    if (!args['profile-only']) summaries.push(await run('mixed workload', appUrl, mixedWorkload(cookies)));
+    if (!args['profile-only']) summaries.push(await run('mixed workload', appUrl, mixedWorkload(cookies), app?.pid));
 
     if (args['compare-hello'] || args['profile-only']) {
       const hello = args['compare-hello'] ? await startChild('uWS hello world', ['-e', HELLO_SOURCE], {}) : undefined;
@@ -384,11 +425,11 @@ async function main(): Promise<void> {
         for (let round = 1; round <= ROUNDS; round++) {
           const suffix = ROUNDS > 1 ? ` #${round}` : '';
           if (hello) {
-            const h = await run(`uWS hello world${suffix}`, hello.url, undefined);
+            const h = await run(`uWS hello world${suffix}`, hello.url, {}, hello.child.pid);
             summaries.push(h);
             helloRates.push(h.reqPerSec);
           }
-          const p = await run(`GET /profile (valid cookie)${suffix}`, appUrl, profileWorkload(cookies));
+          const p = await run(`GET /profile (valid cookie)${suffix}`, appUrl, profileWorkload(cookies), app?.pid);
           summaries.push(p);
           profileRates.push(p.reqPerSec);
         }

@@ -24,7 +24,7 @@ export interface HttpExchange {
   /** The raw query string without '?', or ''. */
   readonly query: string;
   /** What the session manager needs: cookie, client address, user agent, and where its Set-Cookie goes. */
-  readonly ctx: SessionContext;
+  readonly ctx: ExchangeContext;
   /** A copied request header (lower-case name): cookie, user-agent, content-type, content-length, or one listed in options.headers. */
   header(name: string): string | undefined;
   /** The client went away; nothing more can be written. */
@@ -45,24 +45,73 @@ export interface HttpExchange {
 
 export type ExchangeHandler = (exchange: HttpExchange) => void | Promise<void>;
 
+/** Where an exchange's context gets the client address, when (and only if) someone asks for it. */
+export interface ClientAddressSource {
+  /** The client address, or undefined once it can no longer be read (uWS: after the response ended). */
+  clientAddress(): string | undefined;
+}
+
+/**
+ * The SessionContext of one exchange: the request's cookie and user agent
+ * (copied when the exchange is built), the client address (read on first
+ * use: only create() needs it, and on uWS reading it allocates), and the
+ * Set-Cookie values the manager issues, collected for the response.
+ *
+ * A class rather than an object literal with an arrow function: one
+ * allocation per request and no closure.
+ */
+export class ExchangeContext implements SessionContext {
+  cookieHeader: string | undefined;
+  userAgent: string | undefined;
+  userId: string | undefined = undefined;
+  tenantId: string | undefined = undefined;
+  /** Set-Cookie values issued through appendSetCookie, in order. */
+  setCookies: string[] | null = null;
+  readonly #source: ClientAddressSource;
+  #ipAddress: string | undefined;
+  #ipKnown = false;
+
+  constructor(cookieHeader: string | undefined, userAgent: string | undefined, source: ClientAddressSource) {
+    this.cookieHeader = cookieHeader;
+    this.userAgent = userAgent;
+    this.#source = source;
+  }
+
+  get ipAddress(): string | undefined {
+    if (!this.#ipKnown) {
+      this.#ipAddress = this.#source.clientAddress();
+      this.#ipKnown = true;
+    }
+    return this.#ipAddress;
+  }
+
+  set ipAddress(value: string | undefined) {
+    this.#ipAddress = value;
+    this.#ipKnown = true;
+  }
+
+  appendSetCookie(value: string): void {
+    (this.setCookies ??= []).push(value);
+  }
+}
+
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 /** What the adapters share: the session context, response bookkeeping, body parsing and failure handling. */
-export abstract class ExchangeBase implements HttpExchange {
+export abstract class ExchangeBase implements HttpExchange, ClientAddressSource {
   abstract readonly method: string;
   abstract readonly path: string;
   abstract readonly query: string;
-  abstract readonly ctx: SessionContext;
+  abstract readonly ctx: ExchangeContext;
   abstract header(name: string): string | undefined;
   abstract readonly aborted: boolean;
   abstract readBody(): Promise<Buffer>;
+  abstract clientAddress(): string | undefined;
   /** Writes status, headers, the Set-Cookie values and body in one go. Called at most once, never after an abort. */
   protected abstract writeResponse(status: number, contentType: string, headers: ResponseHeaders | undefined, setCookies: readonly string[] | null, body: string | Uint8Array): void;
 
   protected readonly options: ResolvedAdapterOptions;
-  /** Set-Cookie values issued through ctx.appendSetCookie, sent with the response. */
-  protected setCookies: string[] | null = null;
   #responded = false;
 
   constructor(options: ResolvedAdapterOptions) {
@@ -71,20 +120,6 @@ export abstract class ExchangeBase implements HttpExchange {
 
   get responded(): boolean {
     return this.#responded;
-  }
-
-  /** The SessionContext handed to the manager; its appendSetCookie collects values for the response. */
-  protected sessionContext(cookieHeader: string | undefined, ipAddress: string, userAgent: string | undefined): SessionContext {
-    return {
-      cookieHeader,
-      ipAddress,
-      userAgent,
-      userId: undefined,
-      tenantId: undefined,
-      appendSetCookie: (value: string) => {
-        (this.setCookies ??= []).push(value);
-      },
-    };
   }
 
   async readJson(): Promise<unknown> {
@@ -108,7 +143,7 @@ export abstract class ExchangeBase implements HttpExchange {
 
   #respond(status: number, contentType: string, headers: ResponseHeaders | undefined, body: string | Uint8Array): boolean {
     this.#responded = true;
-    this.writeResponse(status, contentType, headers, this.setCookies, body);
+    this.writeResponse(status, contentType, headers, this.ctx.setCookies, body);
     return true;
   }
 

@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyCollector } from './body-collector.ts';
 import { bodyTooLarge } from './body.ts';
 import type { SessionContext } from './context.ts';
-import { ExchangeBase, runExchange, type ExchangeHandler, type ResponseHeaders } from './exchange.ts';
+import { ExchangeBase, ExchangeContext, runExchange, type ExchangeHandler, type ResponseHeaders } from './exchange.ts';
 import { RequestAbortedError } from './http-error.ts';
 import { resolveAdapterOptions, type AdapterOptions, type ResolvedAdapterOptions } from './options.ts';
 
@@ -28,8 +28,10 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function clientAddress(req: IncomingMessage, options: ResolvedAdapterOptions): string {
-  const peer = req.socket.remoteAddress ?? '';
+function clientAddress(req: IncomingMessage, options: ResolvedAdapterOptions): string | undefined {
+  // Undefined once the socket is gone.
+  const peer = req.socket.remoteAddress;
+  if (peer === undefined) return undefined;
   if (!options.proxies.enabled) return options.proxies.clientAddress(peer, undefined);
   const forwarded = req.headers['x-forwarded-for'];
   return options.proxies.clientAddress(peer, Array.isArray(forwarded) ? forwarded.join(',') : forwarded);
@@ -39,7 +41,7 @@ class NodeExchange extends ExchangeBase {
   readonly method: string;
   readonly path: string;
   readonly query: string;
-  readonly ctx: SessionContext;
+  readonly ctx: ExchangeContext;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   #body: BodyCollector | null = null;
@@ -53,10 +55,12 @@ class NodeExchange extends ExchangeBase {
     const mark = url.indexOf('?');
     this.path = mark === -1 ? url : url.slice(0, mark);
     this.query = mark === -1 ? '' : url.slice(mark + 1);
-    // Node keeps the request alive for the whole exchange, but copying now keeps both adapters alike.
-    // Several Cookie headers (HTTP/2 style) are joined as the Cookie grammar joins pairs.
-    const cookie = req.headers.cookie;
-    this.ctx = this.sessionContext(cookie || undefined, clientAddress(req, options), req.headers['user-agent'] || undefined);
+    // Node keeps the request for the whole exchange, but copying now keeps both adapters alike.
+    this.ctx = new ExchangeContext(req.headers.cookie || undefined, req.headers['user-agent'] || undefined, this);
+  }
+
+  clientAddress(): string | undefined {
+    return clientAddress(this.#req, this.options);
   }
 
   get aborted(): boolean {
