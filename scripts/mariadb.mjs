@@ -24,9 +24,14 @@ const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 20_000;
 const DEFAULT_CLI_DIR = join(tmpdir(), 'rockstar-mariadb');
 
-/** Where mariadbd and mariadb-install-db live, or null when MariaDB is not installed. */
+/**
+ * Where mariadbd and mariadb-install-db live, or null when MariaDB is not
+ * installed. MARIADB_BIN_DIR (e.g. /opt/mariadb/bin) is searched alone when set.
+ */
 export function findMariaDb() {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
+  const dirs = process.env.MARIADB_BIN_DIR
+    ? [process.env.MARIADB_BIN_DIR]
+    : [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
   const find = (name) => dirs.map((dir) => join(dir, name)).find(isFile) ?? null;
   const server = find('mariadbd') ?? find('mysqld');
   const installDb = find('mariadb-install-db') ?? find('mysql_install_db');
@@ -63,10 +68,13 @@ function initSql() {
   ].join('\n');
 }
 
+// As root, mariadbd must be told to stay root; as anyone else it runs as that user and --user is refused.
+const asRoot = () => (process.getuid?.() === 0 ? ['--user=root'] : []);
+
 function installDb(binaries, datadir, log) {
   const result = spawnSync(
     binaries.installDb,
-    ['--no-defaults', '--user=root', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
+    ['--no-defaults', ...asRoot(), `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
     { encoding: 'utf8' },
   );
   writeFileSync(log, `${result.stdout ?? ''}${result.stderr ?? ''}`, { flag: 'a' });
@@ -127,7 +135,7 @@ export async function startMariaDb({ dir, port, detached = false } = {}) {
       binaries.server,
       [
         '--no-defaults',
-        '--user=root',
+        ...asRoot(),
         `--datadir=${datadir}`,
         `--socket=${socket}`,
         `--port=${chosenPort}`,

@@ -36,7 +36,7 @@ const mysqlFiles = files.filter(isMysqlTest);
 const skipped = mysqlFiles.filter((file) => (needsLocalMariaDb(file) ? !haveMariaDb : !env.MYSQL_URL && !haveMariaDb));
 if (skipped.length > 0) {
   const line =
-    `MySQL tests skipped (${skipped.length} files): mariadbd is not installed` +
+    `MySQL tests skipped (${skipped.length} file${skipped.length === 1 ? "" : "s"}): mariadbd is not installed` +
     (env.MYSQL_URL ? ' (the crash and hang tests need a local one)' : ' and MYSQL_URL is not set') +
     ". Enable them: apt-get install -y mariadb-server (npm test then starts a throwaway server), or MYSQL_URL=mysql://user:pass@127.0.0.1:3306/db npm test";
   if (requireMysql) {
