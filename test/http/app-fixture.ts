@@ -12,6 +12,13 @@ import { startApp, type RunningApp, type ServerKind } from '../../examples/serve
 import type { Route } from '../../examples/routes.ts';
 
 export const SERVERS: readonly ServerKind[] = ['uws', 'node'];
+
+/** Tags usernames with this run: the database store outlives a test run, and test files run concurrently. */
+const RUN = randomBytes(4).toString('hex');
+
+export function uniqueUsername(base: string, scope: string): string {
+  return `${base}-${scope}-${RUN}`;
+}
 export const STORES: readonly StorageType[] = ['cache', 'filesystem', 'database'];
 
 export interface StoreSetup {

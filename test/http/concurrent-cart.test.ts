@@ -1,7 +1,7 @@
 /** 100 concurrent POST /cart/items on one session all land: the example uses the manager's atomic update(). */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { login, postJson, SERVERS, startTestApp, storeSetup, STORES, getWithCookie, type StoreSetup, type TestApp } from './app-fixture.ts';
+import { uniqueUsername, login, postJson, SERVERS, startTestApp, storeSetup, STORES, getWithCookie, type StoreSetup, type TestApp } from './app-fixture.ts';
 
 const ADDITIONS = 100;
 
@@ -30,7 +30,7 @@ for (const storageType of STORES) {
 
       it(`keeps all ${ADDITIONS} items added at once`, async (t) => {
         if (skip) return t.skip(skip);
-        const cookie = await login(app);
+        const cookie = await login(app, uniqueUsername('shopper', `cart-${server}-${storageType}`));
         const productIds = Array.from({ length: ADDITIONS }, (_, i) => `product-${i}`);
         const responses = await Promise.all(productIds.map((productId) => postJson(app.url('/cart/items'), { productId }, cookie)));
         assert.deepEqual(

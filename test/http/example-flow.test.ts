@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { authenticateUser } from '../../examples/auth.ts';
-import { getWithCookie, login, postJson, SERVERS, sessionCookie, startTestApp, storeSetup, STORES, type StoreSetup, type TestApp, jsonOf } from './app-fixture.ts';
+import { getWithCookie, login, postJson, uniqueUsername, SERVERS, sessionCookie, startTestApp, storeSetup, STORES, type StoreSetup, type TestApp, jsonOf } from './app-fixture.ts';
 
 const USER_AGENT = 'example-flow-test/1.0';
 
@@ -17,6 +17,7 @@ for (const storageType of STORES) {
       let app: TestApp;
       let store: StoreSetup | undefined;
       let skip: string | undefined;
+      const name = (base: string): string => uniqueUsername(base, `flow-${server}`);
 
       before(async () => {
         const setup = await storeSetup(storageType);
@@ -45,8 +46,8 @@ for (const storageType of STORES) {
 
       it('refuses a wrong password with 401 and creates no session', async (t) => {
         if (skip) return t.skip(skip);
-        const user = authenticateUser('mallory', 'rockstar')!;
-        const response = await postJson(app.url('/login'), { username: 'mallory', password: 'hunter2' });
+        const user = authenticateUser(name('mallory'), 'rockstar')!;
+        const response = await postJson(app.url('/login'), { username: name('mallory'), password: 'hunter2' });
         assert.equal(response.status, 401);
         assert.deepEqual(await response.json(), { error: 'Invalid credentials' });
         assert.equal(sessionCookie(response), undefined);
@@ -55,15 +56,16 @@ for (const storageType of STORES) {
 
       it('logs in, serves the profile, keeps a cart, regenerates on re-login and dies on logout', async (t) => {
         if (skip) return t.skip(skip);
-        const user = authenticateUser('ada', 'rockstar')!;
+        const ada = name('ada');
+        const user = authenticateUser(ada, 'rockstar')!;
         const before = Date.now();
         const loginResponse = await fetch(app.url('/login'), {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
-          body: JSON.stringify({ username: 'ada', password: 'rockstar' }),
+          body: JSON.stringify({ username: ada, password: 'rockstar' }),
         });
         assert.equal(loginResponse.status, 200);
-        assert.deepEqual(await loginResponse.json(), { message: 'Logged in successfully', user: { user_id: user.id, username: 'ada', roles: ['user'] } });
+        assert.deepEqual(await loginResponse.json(), { message: 'Logged in successfully', user: { user_id: user.id, username: ada, roles: ['user'] } });
         const setCookie = loginResponse.headers.getSetCookie().find((h) => h.startsWith('rockstar_session='));
         assert.ok(setCookie, 'login sets the session cookie');
         assert.match(setCookie, /; HttpOnly/);
@@ -77,7 +79,7 @@ for (const storageType of STORES) {
         const body = await jsonOf(profile);
         assert.deepEqual(Object.keys(body).sort(), ['login_time', 'user_id', 'username']);
         assert.equal(body.user_id, user.id);
-        assert.equal(body.username, 'ada');
+        assert.equal(body.username, ada);
         const loginTime = Date.parse(body.login_time);
         assert.ok(loginTime >= before - 1000 && loginTime <= Date.now() + 1000, `login_time ${body.login_time} is the login's time`);
 
@@ -110,7 +112,7 @@ for (const storageType of STORES) {
         response = await fetch(app.url('/login'), {
           method: 'POST',
           headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-          body: 'username=ada&password=rockstar',
+          body: `username=${encodeURIComponent(ada)}&password=rockstar`,
         });
         assert.equal(response.status, 200);
         const renewed = sessionCookie(response)!;
@@ -138,17 +140,17 @@ for (const storageType of STORES) {
 
       it('starts a fresh session when a different user logs in over an existing one', async (t) => {
         if (skip) return t.skip(skip);
-        const first = await login(app, 'grace');
+        const first = await login(app, name('grace'));
         await postJson(app.url('/cart/items'), { productId: 'graces' }, first);
         const response = await fetch(app.url('/login'), {
           method: 'POST',
           headers: { cookie: first, 'content-type': 'application/json' },
-          body: JSON.stringify({ username: 'linus', password: 'rockstar' }),
+          body: JSON.stringify({ username: name('linus'), password: 'rockstar' }),
         });
         const second = sessionCookie(response)!;
         assert.deepEqual(await (await getWithCookie(app.url('/cart'), second)).json(), { items: [] }, "grace's cart does not follow linus");
         assert.equal((await getWithCookie(app.url('/profile'), first)).status, 401);
-        assert.equal((await jsonOf(getWithCookie(app.url('/profile'), second))).username, 'linus');
+        assert.equal((await jsonOf(getWithCookie(app.url('/profile'), second))).username, name('linus'));
       });
 
       it('logged nothing as a server failure', (t) => {
