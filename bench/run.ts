@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { writeHttpChart } from './chart.ts';
 import { evaluateGoals } from './goals.ts';
 import { collectConditions } from './lib/conditions.ts';
+import { startMariaDb, type MariaDbOutcome } from './lib/mariadb.ts';
 import type { FamilyResult } from './lib/results.ts';
 import { writeReport } from './report.ts';
 
@@ -54,6 +55,17 @@ mkdirSync(scratch, { recursive: true });
 
 say(`${quick ? 'quick' : 'full'} run: ${families.join(', ')}`);
 const conditions = collectConditions(ROOT, quick);
+// One MariaDB for every family that needs it (stores, cleanup): started once, handed over as MYSQL_URL.
+let database: MariaDbOutcome = { ok: false, reason: 'no family in this run needs it' };
+if (families.some((f) => f === 'stores' || f === 'cleanup')) {
+  say(process.env.MYSQL_URL ? 'using MYSQL_URL' : 'starting a throwaway MariaDB (scripts/mariadb.mjs)');
+  database = await startMariaDb(ROOT);
+  if (database.ok) process.env.MYSQL_URL = database.db.url;
+  else {
+    say(`no database: ${database.reason}`);
+    process.env.BENCH_NO_DATABASE = database.reason;
+  }
+}
 const results: FamilyResult[] = [];
 const failed: { family: string; reason: string }[] = [];
 for (const [index, family] of families.entries()) {
@@ -69,6 +81,7 @@ for (const [index, family] of families.entries()) {
   }
 }
 
+if (database.ok) await database.db.stop();
 const goals = evaluateGoals(results);
 const measurements = results.flatMap((r) => r.measurements);
 const chartFile = join(resultsDir, 'http-throughput.svg');

@@ -33,6 +33,8 @@ interface MariaDbScript {
 }
 
 export async function startMariaDb(root: string): Promise<MariaDbOutcome> {
+  // The runner already tried and failed: say why once, do not try again in every family.
+  if (process.env.BENCH_NO_DATABASE) return { ok: false, reason: process.env.BENCH_NO_DATABASE };
   const given = process.env.MYSQL_URL;
   if (given) return { ok: true, db: { url: given, options: parse(given), origin: 'MYSQL_URL', stop: async () => {} } };
   const script = join(root, 'scripts', 'mariadb.mjs');

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --quick]`: the whole benchmark in one command.
+ *  1. installs bench/'s own dependencies (the peers) when they are missing,
+ *  2. runs `npm run bench:native` (the building blocks) when the project has it,
+ *  3. runs bench/run.ts (the engine against its peers), which rewrites BENCHMARKS.md.
+ * Plain JavaScript, so it runs before anything is installed.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bench = dirname(fileURLToPath(import.meta.url));
+const root = dirname(bench);
+const args = process.argv.slice(2);
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function step(title) {
+  process.stderr.write(`\n=== ${title}\n`);
+}
+
+function run(command, commandArgs, options = {}) {
+  const result = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit', ...options });
+  return result.status ?? 1;
+}
+
+if (!existsSync(join(bench, 'node_modules'))) {
+  step('installing bench/ dependencies (npm ci --prefix bench): the peers, kept out of the library');
+  if (run(npm, ['ci', '--prefix', 'bench', '--no-audit', '--no-fund']) !== 0) process.exit(1);
+}
+
+const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts ?? {};
+let native = 'not run: the project has no `bench:native` script yet';
+if (scripts['bench:native']) {
+  step(`native-bench: npm run bench:native${args.length ? ` -- ${args.join(' ')}` : ''}`);
+  const started = Date.now();
+  const status = run(npm, ['run', 'bench:native', ...(args.length ? ['--', ...args] : [])]);
+  const seconds = Math.round((Date.now() - started) / 1000);
+  native = status === 0 ? `ran first (${seconds} s); its section is below` : `failed (exit ${status}) after ${seconds} s; its section below may be from an earlier run`;
+}
+
+step(`bench: the engine and its peers${args.length ? ` (${args.join(' ')})` : ''}`);
+process.exit(run(process.execPath, ['--import', 'tsx', join(bench, 'run.ts'), ...args, `--native=${native}`]));
