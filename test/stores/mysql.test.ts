@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { createSessionManager } from '../../src/index.ts';
 import { CachedStore } from '../../src/stores/cached.ts';
 import { MysqlStore } from '../../src/stores/mysql.ts';
+import { createTableSql } from '../../src/stores/mysql-ddl.ts';
 import { testKey } from '../helpers/manager.ts';
 import { adminConnection, codeOf, dropTable, mysqlManager, mysqlUrl, openMysqlStore, uniqueTable } from '../helpers/mysql.ts';
 import { randomKey, randomTag, recordWrite, storeContract, T0 } from './contract.ts';
@@ -26,6 +28,12 @@ function closedPort(): Promise<number> {
 }
 
 describe('MySQL store: table and connection', () => {
+  it('documents in README-mysql.md exactly the DDL it runs', () => {
+    const readme = readFileSync(new URL('../../src/stores/README-mysql.md', import.meta.url), 'utf8');
+    const documented = /```sql\n([\s\S]*?);\n```/.exec(readme)?.[1];
+    assert.equal(documented, createTableSql('rockstar_sessions'));
+  });
+
   it('creates its table on first use with the columns and indexes of the README DDL', async () => {
     const { store, table, cleanup } = await openMysqlStore();
     try {
