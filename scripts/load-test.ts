@@ -6,6 +6,7 @@
  *   npm run load -- --url http://127.0.0.1:8080    # target an app that is already running
  *   npm run load -- --duration 20 --connections 100 --users 200 --store filesystem --server node
  *   npm run load -- --cpu-prof .tmp/prof           # write a CPU profile of the app under load
+ *   npm run load -- --compare-hello --profile-only --wrk   # the comparison with wrk (apt-get install wrk) instead of autocannon
  *
  * Logs in --users users, then drives autocannon with a mixed workload on
  * every connection: 16 GET /profile, 2 POST /cart/items, 1 DELETE /cart,
@@ -88,6 +89,7 @@ const { values: args } = parseArgs({
     'max-requests': { type: 'string', default: '2000000' },
     'compare-hello': { type: 'boolean', default: false },
     'profile-only': { type: 'boolean', default: false },
+    wrk: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
     'cpu-prof': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -97,7 +99,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(
     'usage: npm run load -- [--url URL] [--server uws|node] [--store cache|filesystem|database] [--users N] [--connections N]\n' +
-      '                       [--duration SECONDS] [--max-requests N] [--compare-hello] [--profile-only] [--rounds N] [--cpu-prof DIR]',
+      '                       [--duration SECONDS] [--max-requests N] [--compare-hello] [--profile-only] [--wrk] [--rounds N] [--cpu-prof DIR]',
   );
   process.exit(0);
 }
@@ -345,12 +347,74 @@ async function run(title: string, url: string, workload: Workload, serverPid?: n
   };
 }
 
+/**
+ * The same single-path run with wrk (one thread, C, lighter than autocannon,
+ * so more of the machine is left to the server). Every connection sends the
+ * same cookie: wrk has no per-connection headers without a Lua script.
+ */
+async function runWrk(title: string, url: string, cookie: string | undefined, serverPid?: number): Promise<Summary> {
+  process.stderr.write(`\n${title} (wrk): ${CONNECTIONS} connections, ${DURATION} s\n`);
+  const wrkArgs = ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', '--timeout', '10s'];
+  if (cookie) wrkArgs.push('-H', `Cookie: ${cookie}`);
+  wrkArgs.push(url);
+  const serverCpuBefore = cpuSecondsOf(serverPid);
+  const startedAt = performance.now();
+  const child = spawn('wrk', wrkArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const wrkCpuBefore = () => cpuSecondsOf(child.pid);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let second = 0;
+  let wrkCpu: number | null = null;
+  const progress = setInterval(() => {
+    second++;
+    wrkCpu = wrkCpuBefore() ?? wrkCpu;
+    if (second <= DURATION) process.stderr.write(`  ${String(second).padStart(3)} s  running\n`);
+  }, 1000);
+  const code = await new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('exit', (exitCode) => done(exitCode));
+  }).finally(() => {
+    clearInterval(progress);
+    children.delete(child);
+  });
+  const elapsed = (performance.now() - startedAt) / 1000;
+  const serverCpuAfter = cpuSecondsOf(serverPid);
+  if (code !== 0) throw new Error(`wrk failed (${code}): ${output}`);
+  const number = (pattern: RegExp): number => Number(pattern.exec(output)?.[1] ?? 0);
+  const latencyMs = (label: string): number => {
+    const match = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(output);
+    if (!match) return NaN;
+    const value = Number(match[1]);
+    return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+  };
+  const total = number(/(\d+) requests in/);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const errors = socketErrors ? Number(socketErrors[1]) + Number(socketErrors[2]) + Number(socketErrors[3]) : 0;
+  const timeouts = socketErrors ? Number(socketErrors[4]) : 0;
+  const non2xx = number(/Non-2xx or 3xx responses: (\d+)/);
+  return {
+    title: `${title} [wrk]`,
+    reqPerSec: number(/Requests\/sec:\s+([\d.]+)/),
+    p50: latencyMs('50'),
+    p99: latencyMs('99'),
+    total,
+    errors,
+    timeouts,
+    non2xx,
+    statuses: non2xx ? `non-2xx:${non2xx}` : `2xx:${total}`,
+    serverCpu: serverCpuBefore === null || serverCpuAfter === null ? null : (serverCpuAfter - serverCpuBefore) / elapsed,
+    loadGeneratorCpu: (wrkCpu ?? 0) / elapsed,
+  };
+}
+
 function printTable(summaries: readonly Summary[]): void {
   const rows = summaries.map((s) => [
     s.title,
     s.reqPerSec.toFixed(0),
-    `${s.p50} ms`,
-    `${s.p99} ms`,
+    `${+s.p50.toFixed(2)} ms`,
+    `${+s.p99.toFixed(2)} ms`,
     String(s.total),
     String(s.errors),
     String(s.timeouts),
@@ -359,7 +423,7 @@ function printTable(summaries: readonly Summary[]): void {
     percent(s.loadGeneratorCpu),
     s.statuses,
   ]);
-  const header = ['run', 'req/s', 'p50', 'p99', 'requests', 'errors', 'timeouts', 'non-2xx', 'server CPU', 'autocannon CPU', 'status codes'];
+  const header = ['run', 'req/s', 'p50', 'p99', 'requests', 'errors', 'timeouts', 'non-2xx', 'server CPU', 'load-gen CPU', 'status codes'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
@@ -425,11 +489,15 @@ async function main(): Promise<void> {
         for (let round = 1; round <= ROUNDS; round++) {
           const suffix = ROUNDS > 1 ? ` #${round}` : '';
           if (hello) {
-            const h = await run(`uWS hello world${suffix}`, hello.url, {}, hello.child.pid);
+            const h = args.wrk
+              ? await runWrk(`uWS hello world${suffix}`, hello.url, undefined, hello.child.pid)
+              : await run(`uWS hello world${suffix}`, hello.url, {}, hello.child.pid);
             summaries.push(h);
             helloRates.push(h.reqPerSec);
           }
-          const p = await run(`GET /profile (valid cookie)${suffix}`, appUrl, profileWorkload(cookies), app?.pid);
+          const p = args.wrk
+            ? await runWrk(`GET /profile (valid cookie)${suffix}`, `${appUrl}/profile`, cookies[0], app?.pid)
+            : await run(`GET /profile (valid cookie)${suffix}`, appUrl, profileWorkload(cookies), app?.pid);
           summaries.push(p);
           profileRates.push(p.reqPerSec);
         }
