@@ -36,7 +36,8 @@ export function sessionConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EnvC
   } else {
     encryptionKey = randomBytes(32);
     warnings.push(
-      'SESSION_KEY is not set: using a random key generated for this run. Every session and cookie dies when the app restarts. ' +
+      'SESSION_KEY is not set: using a random key generated for this run only. Sessions will NOT survive a restart ' +
+        '(every cookie issued now becomes invalid). ' +
         `Set SESSION_KEY=${randomBytes(32).toString('base64')} (or any 32 random bytes, base64) to keep them.`,
     );
   }

@@ -1,0 +1,139 @@
+/**
+ * `npm start` as a user runs it: examples/app.ts in its own process, reading
+ * its environment, printing its URL, warning about a missing key, and
+ * closing cleanly on SIGTERM and SIGINT.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { sessionConfigFromEnv, EnvConfigError } from '../../examples/config.ts';
+
+const APP = resolve('examples/app.ts');
+/** Upper bound for the app to start or stop; it normally takes well under a second. */
+const PROCESS_TIMEOUT_MS = 20_000;
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly url: string;
+  output(): string;
+}
+
+function startApp(env: NodeJS.ProcessEnv): Promise<Started> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', APP], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`app did not start:\n${output}`));
+    }, PROCESS_TIMEOUT_MS);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolvePromise({ child, url: match[1], output: () => output });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`app exited with ${code} before listening:\n${output}`));
+    });
+  });
+}
+
+function exitOf(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`app did not exit within ${PROCESS_TIMEOUT_MS} ms of ${signal}`));
+    }, PROCESS_TIMEOUT_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise(code);
+    });
+    child.kill(signal);
+  });
+}
+
+async function loginAndProfile(url: string): Promise<number> {
+  const login = await fetch(`${url}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'username=ops&password=rockstar',
+  });
+  assert.equal(login.status, 200);
+  const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+  return (await fetch(`${url}/profile`, { headers: { cookie } })).status;
+}
+
+describe('the example app as a process', () => {
+  it('runs on the filesystem store by default, keeps sessions in SESSION_DIR, and exits 0 on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rockstar-app-'));
+    try {
+      const app = await startApp({ SESSION_DIR: dir, SESSION_KEY: randomBytes(32).toString('base64'), SESSION_STORE: '' });
+      assert.match(app.output(), /uws, filesystem store/);
+      assert.doesNotMatch(app.output(), /WARNING/);
+      assert.equal(await loginAndProfile(app.url), 200);
+      assert.ok(readdirSync(dir).length > 0, 'the session went to SESSION_DIR');
+      assert.equal(await exitOf(app.child, 'SIGTERM'), 0);
+      assert.match(app.output(), /SIGTERM: shutting down/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('warns loudly without SESSION_KEY, serves on node:http when asked, and exits 0 on SIGINT', async () => {
+    const app = await startApp({ SESSION_STORE: 'cache', SESSION_KEY: '', HTTP_SERVER: 'node' });
+    assert.match(app.output(), /\*\*\* WARNING: SESSION_KEY is not set/);
+    assert.match(app.output(), /Sessions will NOT survive a restart/);
+    assert.match(app.output(), /\(node, cache store\)/);
+    assert.equal(await loginAndProfile(app.url), 200);
+    assert.equal(await exitOf(app.child, 'SIGINT'), 0);
+  });
+
+  it('refuses to start with a malformed SESSION_KEY, saying what is wrong', async () => {
+    await assert.rejects(startApp({ SESSION_STORE: 'cache', SESSION_KEY: 'c2hvcnQ=' }), /SESSION_KEY must be base64 of exactly 32 bytes; it decodes to 5/);
+  });
+});
+
+describe('sessionConfigFromEnv', () => {
+  const key = randomBytes(32).toString('base64');
+
+  it('defaults to the filesystem store in ./sessions with a non-Secure Lax cookie', () => {
+    const { config, warnings } = sessionConfigFromEnv({ SESSION_KEY: key });
+    assert.equal(config.storageType, 'filesystem');
+    assert.equal(config.filesystemPath, './sessions');
+    assert.equal(config.cookieSecure, false);
+    assert.equal(config.cookieSameSite, 'Lax');
+    assert.deepEqual(warnings, []);
+  });
+
+  it('marks the cookie Secure with COOKIE_SECURE=1', () => {
+    assert.equal(sessionConfigFromEnv({ SESSION_KEY: key, COOKIE_SECURE: '1' }).config.cookieSecure, true);
+  });
+
+  it('needs MYSQL_URL for the database store', () => {
+    assert.throws(() => sessionConfigFromEnv({ SESSION_KEY: key, SESSION_STORE: 'database' }), EnvConfigError);
+    const { config } = sessionConfigFromEnv({ SESSION_KEY: key, SESSION_STORE: 'database', MYSQL_URL: 'mysql://u:p@127.0.0.1:3306/db' });
+    assert.deepEqual(config.database, { uri: 'mysql://u:p@127.0.0.1:3306/db' });
+  });
+
+  it('refuses unknown stores', () => {
+    assert.throws(() => sessionConfigFromEnv({ SESSION_KEY: key, SESSION_STORE: 'redis' }), /SESSION_STORE must be one of filesystem, cache, database/);
+  });
+
+  it('generates a key when none is given, and says so', () => {
+    const { config, warnings } = sessionConfigFromEnv({ SESSION_STORE: 'cache' });
+    assert.equal((config.encryptionKey as Buffer).byteLength, 32);
+    assert.ok(warnings.some((w) => w.includes('SESSION_KEY is not set')));
+  });
+});
