@@ -3,9 +3,10 @@
  * node:http, so an application's handlers run on either server unchanged.
  *
  * Everything the handler may need from the request (method, path, the
- * session's headers, the client address) is copied when the exchange is
- * built, synchronously, because uWS recycles its request object at the
- * first await. The response is written once; writes after the client went
+ * session's headers) is copied when the exchange is built, synchronously,
+ * because uWS recycles its request object at the first await. The client
+ * address comes from the response's socket, which lives on: it is read on
+ * first use, while the response is still open. The response is written once; writes after the client went
  * away, or after a response was sent, are dropped (and reported as false).
  */
 import type { SessionContext } from './context.ts';
