@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { drive, AUTOCANNON_VERSION, type LoadResult } from '../lib/load.ts';
+import { AUTOCANNON_VERSION, LoadGenerator, type LoadJob, type LoadResult } from '../lib/load.ts';
 import { FamilyRecorder, type FamilyOptions, type FamilyResult } from '../lib/results.ts';
 import { startServer, type ServerProcess } from '../lib/server-process.ts';
 
@@ -85,13 +85,15 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
   const durationSeconds = options.quick ? 1 : 5;
   const warmupSeconds = options.quick ? 0.5 : 2;
   const connections = 32;
-  rec.conditions['load generator'] = `autocannon ${AUTOCANNON_VERSION} (API) in its own process, ${connections} connections, no pipelining, ${durationSeconds} s per run`;
+  rec.conditions['load generator'] = `autocannon ${AUTOCANNON_VERSION} (API) in its own long-lived process, ${connections} connections, no pipelining, ${durationSeconds} s per run`;
   rec.conditions['runs'] = `${rounds} interleaved runs per contender and mix after a ${warmupSeconds} s warm-up; server and load generator share the 2 cores`;
   rec.conditions['app'] = 'POST /login {username, password} creates a session holding user_id, username, roles, login_time (and regenerates its id); GET /profile answers {user_id, username, login_time} or 401';
   rec.conditions['ours'] = "examples/app.ts as `npm start` runs it (SESSION_STORE=cache, crypto mode default 'auto'; its /profile also checks isValid and calls refresh, debounced), HTTP_SERVER=uws or node";
   rec.conditions['req/s'] = 'responses with a 2xx status per second (errors and non-2xx are counted apart and must be 0)';
 
   const running = new Map<string, { server: ServerProcess; cookie: string }>();
+  const load = new LoadGenerator();
+  const drive = (job: LoadJob): Promise<LoadResult> => load.run(job);
   try {
     for (const contender of CONTENDERS) {
       const missing = contender.needs.filter((file) => !existsSync(`${ROOT}/${file}`));
@@ -114,11 +116,11 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
       }
     }
 
-    const jobFor = (contenderId: string, mix: 'read' | 'login', seconds: number) => {
+    const jobFor = (contenderId: string, mix: 'read' | 'login', seconds: number): LoadJob => {
       const { server, cookie } = running.get(contenderId)!;
       const base = `http://127.0.0.1:${server.port}`;
       return mix === 'read'
-        ? { url: `${base}/profile`, method: 'GET' as const, headers: cookie ? { cookie } : {}, connections, durationSeconds: seconds }
+        ? { url: `${base}/profile`, method: 'GET' as const, headers: cookie ? { cookie } : ({} as Record<string, string>), connections, durationSeconds: seconds }
         : { url: `${base}/login`, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: LOGIN_BODY, connections, durationSeconds: seconds };
     };
 
@@ -152,6 +154,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
       }
     }
   } finally {
+    await load.close();
     for (const { server } of running.values()) await server.stop();
   }
   return rec.result();

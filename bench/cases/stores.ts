@@ -16,10 +16,10 @@ import { rmSync } from 'node:fs';
 import type { Session, SessionManager } from '../../src/index.ts';
 import { benchContext, loginSessionData } from '../lib/engine.ts';
 import { RoundRobin } from '../lib/id-pool.ts';
-import { startMariaDb } from '../lib/mariadb.ts';
+import { dropTables, serverVersion, startMariaDb } from '../lib/mariadb.ts';
 import { interleavedThroughput, type ThroughputContender } from '../lib/measure.ts';
 import { cacheManager, databaseManager, filesystemManager, tempDir, type ManagerOutcome } from '../lib/our-stores.ts';
-import { expressMysqlSession, expressSessionObject, memorystore, promised, sessionFileStore, type PromisedStore } from '../lib/peer-stores.ts';
+import { EXPRESS_MYSQL_TABLE, expressMysqlSession, expressSessionObject, memorystore, promised, sessionFileStore, type PromisedStore } from '../lib/peer-stores.ts';
 import { FamilyRecorder, type FamilyOptions, type FamilyResult } from '../lib/results.ts';
 
 const CONCURRENCY = 16;
@@ -121,8 +121,8 @@ interface Pair {
 export async function run(options: FamilyOptions): Promise<FamilyResult> {
   const rec = new FamilyRecorder('stores');
   const rounds = 3;
-  const timeMs = options.quick ? 400 : 1500;
-  const sessions = options.quick ? 300 : 1000;
+  const timeMs = options.quick ? 250 : 1500;
+  const sessions = options.quick ? 200 : 1000;
   const root = new URL('../..', import.meta.url).pathname;
   rec.conditions['concurrency'] = `${CONCURRENCY} operations in flight (async loops in one process)`;
   rec.conditions['sessions'] = `${sessions} pre-created sessions per contender, visited round robin; data = the login example's session (4 keys)`;
@@ -130,6 +130,11 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
   rec.conditions['ours'] = 'the whole manager: load() / save() with crypto.mode inline; filesystem and database have the write-through LRU in front (their defaults)';
 
   const db = await startMariaDb(root);
+  const OUR_TABLE = 'bench_rockstar_sessions';
+  if (db.ok) {
+    await dropTables(db.db.url, [OUR_TABLE, EXPRESS_MYSQL_TABLE]);
+    rec.conditions['database'] = `${await serverVersion(db.db.url)} on 127.0.0.1 (${db.db.origin}), server defaults (innodb_flush_log_at_trx_commit=1); express-mysql-session brings its own mysql2`;
+  }
   const pairs: Pair[] = [
     {
       prefix: 'stores.cache',
@@ -162,7 +167,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
       oursLabel: "ours: storageType 'database' (mysql2 pool, LRU in front)",
       peerLabel: 'express-mysql-session 3.0 (mysql2)',
       sessions,
-      ours: async () => (db.ok ? databaseManager(db.db.url, 'bench_rockstar_sessions') : { ok: false, reason: db.reason }),
+      ours: async () => (db.ok ? databaseManager(db.db.url, OUR_TABLE) : { ok: false, reason: db.reason }),
       peer: async () => {
         if (!db.ok) return { ok: false, reason: db.reason };
         const store = expressMysqlSession(db.db.options);

@@ -3,8 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, freemem, platform, release, totalmem, availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+import { join } from 'node:path';
 
 function git(args: string[], cwd: string): string {
   try {
@@ -14,7 +13,9 @@ function git(args: string[], cwd: string): string {
   }
 }
 
-function versionOf(name: string): string {
+/** The version of `name` as `from` resolves it: the library's deps from the root, the peers from bench/. */
+function versionOf(name: string, from: string): string {
+  const require = createRequire(join(from, 'package.json'));
   try {
     return (require(`${name}/package.json`) as { version: string }).version;
   } catch {
@@ -28,6 +29,22 @@ function versionOf(name: string): string {
     }
   }
 }
+
+const LIBRARY_PACKAGES = ['sodium-native', 'msgpackr', 'lru-cache', 'mysql2', 'piscina', 'uWebSockets.js', 'autocannon', 'tsx'];
+const BENCH_PACKAGES = [
+  'express',
+  'express-session',
+  'memorystore',
+  'session-file-store',
+  'express-mysql-session',
+  'fastify',
+  '@fastify/secure-session',
+  '@fastify/session',
+  '@fastify/cookie',
+  'iron-session',
+  'vega',
+  'vega-lite',
+];
 
 export interface Conditions {
   readonly date: string;
@@ -55,28 +72,9 @@ export function collectConditions(root: string, quick: boolean): Conditions {
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at start)`,
     node: process.version,
     quick,
-    versions: Object.fromEntries(
-      [
-        'sodium-native',
-        'msgpackr',
-        'lru-cache',
-        'mysql2',
-        'piscina',
-        'uWebSockets.js',
-        'autocannon',
-        'express',
-        'express-session',
-        'memorystore',
-        'session-file-store',
-        'express-mysql-session',
-        'fastify',
-        '@fastify/secure-session',
-        '@fastify/session',
-        '@fastify/cookie',
-        'iron-session',
-        'vega',
-        'vega-lite',
-      ].map((name) => [name, versionOf(name)]),
-    ),
+    versions: Object.fromEntries([
+      ...LIBRARY_PACKAGES.map((name) => [name, versionOf(name, root)]),
+      ...BENCH_PACKAGES.map((name) => [name, versionOf(name, join(root, 'bench'))]),
+    ]),
   };
 }

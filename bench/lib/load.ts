@@ -1,6 +1,7 @@
-/** One autocannon run, driven from a separate process (bench/drive.mjs). */
-import { execFile } from 'node:child_process';
+/** autocannon runs, driven from a separate, long-lived process (bench/drive.mjs). */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
@@ -25,16 +26,37 @@ export interface LoadResult {
   readonly seconds: number;
 }
 
-export function drive(job: LoadJob): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [DRIVER, JSON.stringify({ ...job, version: AUTOCANNON_VERSION })],
-      { timeout: (job.durationSeconds + 30) * 1000, maxBuffer: 1 << 20 },
-      (error, stdout, stderr) => {
-        if (error) return reject(new Error(`autocannon driver failed: ${error.message} ${stderr.slice(-300)}`));
-        resolve(JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult);
-      },
-    );
-  });
+export class LoadGenerator {
+  readonly #child: ChildProcess;
+  readonly #lines: Interface;
+  readonly #waiting: ((line: string) => void)[] = [];
+  #stderr = '';
+
+  constructor() {
+    this.#child = spawn(process.execPath, [DRIVER], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#child.stderr!.on('data', (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString()).slice(-1000);
+    });
+    this.#lines = createInterface({ input: this.#child.stdout! });
+    this.#lines.on('line', (line) => this.#waiting.shift()?.(line));
+  }
+
+  run(job: LoadJob): Promise<LoadResult> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`autocannon driver gave no result within ${job.durationSeconds + 30} s: ${this.#stderr}`)), (job.durationSeconds + 30) * 1000);
+      this.#waiting.push((line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as LoadResult);
+      });
+      this.#child.stdin!.write(`${JSON.stringify(job)}\n`);
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#child.exitCode !== null) return resolve();
+      this.#child.once('exit', () => resolve());
+      this.#child.stdin!.end();
+    });
+  }
 }

@@ -51,3 +51,29 @@ export async function startMariaDb(root: string): Promise<MariaDbOutcome> {
     return { ok: false, reason: `scripts/mariadb.mjs could not start MariaDB: ${(error as Error).message.split('\n')[0]}` };
   }
 }
+
+/** Drops the bench's own tables, so every run starts empty (also on a long-lived MYSQL_URL server). */
+export async function dropTables(url: string, tables: readonly string[]): Promise<void> {
+  const { default: mysql } = await import('mysql2/promise');
+  const connection = await mysql.createConnection(url);
+  try {
+    for (const table of tables) {
+      if (!/^bench_[a-z_]+$/.test(table)) throw new Error(`refusing to drop ${table}: the bench only drops its own bench_* tables`);
+      await connection.query(`DROP TABLE IF EXISTS \`${table}\``);
+    }
+  } finally {
+    await connection.end();
+  }
+}
+
+/** "MariaDB 10.11.6" or similar, for the report's conditions. */
+export async function serverVersion(url: string): Promise<string> {
+  const { default: mysql } = await import('mysql2/promise');
+  const connection = await mysql.createConnection(url);
+  try {
+    const [rows] = await connection.query('SELECT VERSION() AS v');
+    return String((rows as { v: string }[])[0]?.v ?? 'unknown');
+  } finally {
+    await connection.end();
+  }
+}

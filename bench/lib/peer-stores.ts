@@ -57,7 +57,9 @@ export function sessionFileStore(path: string): ExpressStore {
   return new FileStore({ path, logFn: () => {}, reapInterval: -1 });
 }
 
+export const EXPRESS_MYSQL_TABLE = 'bench_express_mysql_sessions';
+
 export function expressMysqlSession(options: { host: string; port: number; user: string; password: string; database: string }): ExpressStore {
   const MySQLStore = require('express-mysql-session')(expressSession());
-  return new MySQLStore({ ...options, createDatabaseTable: true, clearExpired: false });
+  return new MySQLStore({ ...options, createDatabaseTable: true, clearExpired: false, schema: { tableName: EXPRESS_MYSQL_TABLE } });
 }

@@ -4,6 +4,15 @@ import Fastify from 'fastify';
 import fastifySecureSession from '@fastify/secure-session';
 import { announce, DEMO_PASSWORD } from './listening.ts';
 
+declare module '@fastify/secure-session' {
+  interface SessionData {
+    user_id: string;
+    username: string;
+    roles: string[];
+    login_time: number;
+  }
+}
+
 const app = Fastify({ logger: false });
 await app.register(fastifySecureSession, { key: randomBytes(32), cookie: { path: '/', httpOnly: true, secure: false, sameSite: 'lax' } });
 
