@@ -1,6 +1,6 @@
 /** Small filesystem primitives the filesystem store is built from. Each keeps errno errors intact for the caller to wrap. */
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Record files are read without following symlinks: a planted link reads as a foreign file, not as its target. */
@@ -52,14 +52,28 @@ export async function fsyncDir(dir: string): Promise<void> {
  * Creates `dir` and its missing parents. With `durable`, the parent of every
  * directory created is fsynced, so a record fsynced into a new shard does not
  * vanish with its directory entry after a power cut.
+ *
+ * Not mkdir({ recursive: true }): on Node 20 that spins forever where mkdir
+ * keeps answering ENOENT (e.g. under /proc), and a store must fail, not hang.
  */
 export async function ensureDir(dir: string, durable: boolean): Promise<void> {
-  const first = await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (!durable || first === undefined) return;
-  for (let created = dir; ; created = dirname(created)) {
-    await fsyncDir(dirname(created));
-    if (created === first || dirname(created) === created) break;
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    if (isErrno(error, 'EEXIST')) {
+      if (!(await stat(dir)).isDirectory()) throw error;
+      return;
+    }
+    const parent = dirname(dir);
+    if (!isErrno(error, 'ENOENT') || parent === dir) throw error;
+    await ensureDir(parent, durable);
+    try {
+      await mkdir(dir, { mode: 0o700 });
+    } catch (again) {
+      if (!isErrno(again, 'EEXIST')) throw again; // still ENOENT: this parent cannot hold directories
+    }
   }
+  if (durable) await fsyncDir(dirname(dir));
 }
 
 /**
