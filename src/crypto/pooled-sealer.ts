@@ -4,8 +4,8 @@
  * A worker round trip costs tens of microseconds of main-thread time; one
  * AEAD operation costs about one. So the operations issued during one
  * event-loop turn are collected and, at the end of the turn (setImmediate),
- * packed into one ArrayBuffer (batch-layout.ts) that is transferred to a
- * worker and back: one message each way, whatever the batch size.
+ * packed into one shared buffer (batch-layout.ts) that a worker answers in
+ * place: one small message each way, whatever the batch size.
  *
  * 'pool' mode sends every operation this way. 'auto' mode runs the first
  * operations of each turn inline at once and only sends a batch when a turn
@@ -67,6 +67,9 @@ const MAX_BURST_SCALE = 64;
 
 /** Batches queued at each worker at once (measured: 1 leaves the worker idle between batches under load). */
 const TASKS_PER_WORKER = 4;
+
+/** Batches in flight per thread before further operations are held back and merged (see #flushCollecting). */
+const QUEUED_BATCHES_PER_THREAD = 2;
 
 /** After this many consecutive failed batches the pool is presumed broken (e.g. workers cannot start) and the sealer stays inline. */
 const BROKEN_AFTER_FAILURES = 3;
@@ -163,7 +166,7 @@ function packBatch(ops: readonly PendingOp[], buffers: BatchBuffers): BatchTask 
   let outAt = dataAt + inputBytes;
   for (let slot = 0, base = 0; slot < count; slot++, base += SLOT_WORDS) {
     const op = ops[slot]!;
-    // Copy, never transfer: msgpackr output is a view into a slab it keeps using.
+    // Copy, never hand over: msgpackr output is a view into a slab it keeps using.
     words[base + W_OP] = op.op;
     words[base + W_IN_OFF] = dataAt;
     words[base + W_IN_LEN] = op.input.byteLength;
@@ -204,6 +207,8 @@ export class PooledSealer implements Sealer {
   #held = 0;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #buffers = new BatchBuffers();
+  /** Batches posted to the pool and not yet answered. */
+  #batchesInFlight = 0;
   #consecutiveFailures = 0;
   /** Sequence number of the last batch dispatched, and the value it had when a failure was last counted. */
   #dispatchSeq = 0;
@@ -284,7 +289,7 @@ export class PooledSealer implements Sealer {
     this.#closed = true;
     this.#closing = (async () => {
       // Send what this turn collected now rather than waiting for the turn to end.
-      this.#flushCollecting();
+      this.#flushCollecting(true);
       while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
       this.#discardPool();
       while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
@@ -336,7 +341,7 @@ export class PooledSealer implements Sealer {
     this.#collecting.push({ op, purpose, input, additionalData, resolve: capturedResolve, reject: capturedReject });
     this.#collectingBytes += input.byteLength + additionalData.byteLength;
     if (!this.#turnEndScheduled) this.#scheduleTurnEnd();
-    if (this.#collecting.length >= MAX_BATCH_OPS || this.#collectingBytes >= MAX_BATCH_BYTES) this.#flushCollecting();
+    if (this.#collecting.length >= MAX_BATCH_OPS || this.#collectingBytes >= MAX_BATCH_BYTES) this.#flushCollecting(true);
     return pending;
   }
 
@@ -349,14 +354,23 @@ export class PooledSealer implements Sealer {
     this.#flushCollecting();
   }
 
-  #flushCollecting(): void {
+  /**
+   * Sends (or, in auto mode, runs inline) what has been collected. Unless
+   * forced, it holds the operations back while every worker already has
+   * QUEUED_BATCHES_PER_THREAD batches: the next reply sends them, so a busy
+   * pool gets fewer, larger batches and pays its per-batch cost (on both
+   * threads) less often.
+   */
+  #flushCollecting(force = false): void {
     const ops = this.#collecting;
     if (ops.length === 0) return;
     const bytes = this.#collectingBytes;
+    const small = ops.length < this.#thresholds.poolMinOps && bytes < this.#thresholds.poolMinBytes;
+    const inline = this.#broken || (this.#auto && small);
+    if (!inline && !force && this.#batchesInFlight >= this.#threads * QUEUED_BATCHES_PER_THREAD) return;
     this.#collecting = [];
     this.#collectingBytes = 0;
-    const small = ops.length < this.#thresholds.poolMinOps && bytes < this.#thresholds.poolMinBytes;
-    if (this.#broken || (this.#auto && small)) {
+    if (inline) {
       if (small) this.#burstScale = Math.min(this.#burstScale * 2, MAX_BURST_SCALE);
       this.#settleInline(ops);
       return;
@@ -369,6 +383,12 @@ export class PooledSealer implements Sealer {
     }
     const size = Math.ceil(ops.length / chunks);
     for (let at = 0; at < ops.length; at += size) this.#dispatch(ops.slice(at, at + size));
+  }
+
+  /** A batch came back (or failed): send what was held back for a free worker, unless this turn is still collecting. */
+  #batchDone(): void {
+    this.#batchesInFlight--;
+    if (!this.#turnEndScheduled) this.#flushCollecting();
   }
 
   #settleInline(ops: readonly PendingOp[]): void {
@@ -409,25 +429,32 @@ export class PooledSealer implements Sealer {
     const pool = this.#startPool();
     const task = packBatch(ops, this.#buffers);
     const seq = ++this.#dispatchSeq;
+    this.#batchesInFlight++;
     this.#stats.pooledBatches++;
     this.#stats.pooledOps += ops.length;
     this.#track(
-      pool.run(task, { transferList: [task.buffer] }).then(
-        (reply) => this.#settleFromReply(ops, reply, seq),
-        (error: unknown) => this.#recoverInline(ops, error, seq),
+      pool.run(task).then(
+        (reply) => {
+          this.#settleFromReply(ops, task.buffer, reply, seq);
+          this.#batchDone();
+        },
+        (error: unknown) => {
+          this.#recoverInline(ops, error, seq);
+          this.#batchDone();
+        },
       ),
     );
   }
 
-  #settleFromReply(ops: readonly PendingOp[], reply: BatchReply, seq: number): void {
+  #settleFromReply(ops: readonly PendingOp[], buffer: SharedArrayBuffer, reply: BatchReply, seq: number): void {
     if (!reply.ok) {
       this.#recoverInline(ops, new Error(`crypto worker refused a batch: ${reply.code}`), seq);
       return;
     }
     this.#consecutiveFailures = 0;
     this.#held -= ops.length;
-    const words = new Uint32Array(reply.buffer, 0, ops.length * SLOT_WORDS);
-    const bytes = Buffer.from(reply.buffer);
+    const words = new Uint32Array(buffer, 0, ops.length * SLOT_WORDS);
+    const bytes = Buffer.from(buffer);
     for (let slot = 0, base = 0; slot < ops.length; slot++, base += SLOT_WORDS) {
       const op = ops[slot]!;
       const status = words[base + W_STATUS];
@@ -449,8 +476,9 @@ export class PooledSealer implements Sealer {
       if (isSealOp(op.op)) op.resolve(result as never);
       else op.resolve({ plaintext: result, stale: status === STATUS_OK_STALE } as never);
     }
-    // Every result was copied out above: the buffer can carry the next batch.
-    this.#buffers.give(reply.buffer);
+    // Every result was copied out above: the buffer can carry the next batch. (A failed batch's
+    // buffer is never reused: a worker being torn down might still write into it.)
+    this.#buffers.give(buffer);
   }
 
   /** The pool failed this batch (worker crashed, exited, or answered nonsense): run its operations here instead. */

@@ -7,7 +7,6 @@
  * Replies are tagged values (see runBatch); nothing is thrown across threads.
  */
 import { workerData } from 'node:worker_threads';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { KeyRing } from './aead.ts';
 import { runBatch, type BatchReply, type BatchTask } from './batch-layout.ts';
 
@@ -21,13 +20,7 @@ const ring = new KeyRing(keys.encryptionKey, keys.previousKeys);
 keys.encryptionKey.fill(0);
 for (const key of keys.previousKeys) key.fill(0);
 
-/** Wraps the reply so Piscina transfers its buffer back instead of cloning it. */
-function transferring(reply: BatchReply): BatchReply {
-  if (!reply.ok) return reply;
-  const movable = { [transferableSymbol]: reply.buffer, [valueSymbol]: reply };
-  return move(movable as never) as unknown as BatchReply;
-}
-
+/** Results are written into the task's shared buffer; the reply only says whether the batch ran. */
 export default function sealOrOpenBatch(task: BatchTask): BatchReply {
-  return transferring(runBatch(ring, task));
+  return runBatch(ring, task);
 }
