@@ -73,7 +73,7 @@ export interface FilesystemStoreOptions {
   readonly tombstoneGraceMs?: number;
   /** A file taken by a live process longer than this may be taken over (a stalled writer). Default 30 s. */
   readonly staleTakeMs?: number;
-  /** Shard directories cleanup works on at once. Default 8. */
+  /** Shard directories cleanup works on at once. Default 16. */
   readonly cleanupConcurrency?: number;
 }
 
@@ -138,7 +138,7 @@ export class FilesystemStore implements SessionStore {
     this.#tempGraceMs = options.tempGraceMs ?? 10 * 60_000;
     this.#tombstoneGraceMs = options.tombstoneGraceMs ?? 60 * 60_000;
     this.#staleTakeMs = options.staleTakeMs ?? 30_000;
-    this.#cleanupConcurrency = options.cleanupConcurrency ?? 8;
+    this.#cleanupConcurrency = options.cleanupConcurrency ?? 16;
   }
 
   // ---------------------------------------------------------------- contract
@@ -244,7 +244,7 @@ export class FilesystemStore implements SessionStore {
 
   delete(key: StoreKey): Promise<void> {
     return this.#run('delete', key, async () => {
-      await this.#deleteKey(this.layout.shardDir(key), key, null);
+      await this.#deleteKey(this.layout.shardDir(key), key);
     });
   }
 
@@ -432,38 +432,25 @@ export class FilesystemStore implements SessionStore {
 
   /**
    * Deletes `key`: its current file becomes the tombstone (one rename, so
-   * the record is gone and the tombstone present at the same instant), then
-   * every other file of the key is removed. With `onlyIf`, deletes only if
-   * that exact file is still current (cleanup's conditional delete).
+   * the record is gone and the tombstone present at the same instant; a
+   * writer that had taken the file finds the tombstone when it checks after
+   * publishing), then every other file of the key is removed.
    */
-  async #deleteKey(dir: string, key: StoreKey, onlyIf: VersionName | null): Promise<boolean> {
+  async #deleteKey(dir: string, key: StoreKey): Promise<void> {
     for (let attempt = 0; attempt < TAKE_ATTEMPTS; attempt++) {
-      const files = onlyIf && attempt === 0 ? null : filesOfKey(await listNames(dir), key);
-      if (files?.dead) {
+      const files = filesOfKey(await listNames(dir), key);
+      if (files.dead) {
         await this.#removeFiles(dir, files.versions);
-        return false;
+        return;
       }
-      const top = onlyIf ?? files?.versions[0];
-      if (!top) return false;
+      const top = files.versions[0];
+      if (!top) return;
       const tombstone = join(dir, tombstoneName(key));
-      let source = join(dir, top.name);
-      if (onlyIf) {
-        // Take it first: the take fails if a touch or update replaced the file since cleanup read its header.
-        const taken = join(dir, takenName(top));
-        try {
-          await rename(source, taken);
-        } catch (error) {
-          if (isErrno(error, 'ENOENT')) return false;
-          throw error;
-        }
-        source = taken;
-      }
       try {
-        await rename(source, tombstone);
+        await rename(join(dir, top.name), tombstone);
       } catch (error) {
-        if (!isErrno(error, 'ENOENT')) throw error;
-        if (onlyIf) return false; // a delete moved our taken file first
-        continue; // replaced meanwhile: delete what replaced it
+        if (isErrno(error, 'ENOENT')) continue; // replaced meanwhile: delete what replaced it
+        throw error;
       }
       if (this.#fsync) await fsyncDir(dir);
       const header = await readPrefix(tombstone, HEADER_BYTES).catch(() => null);
@@ -471,7 +458,7 @@ export class FilesystemStore implements SessionStore {
       if (decoded) await this.#dropMarker(decoded.userTag, key);
       const rest = filesOfKey(await listNames(dir), key);
       await this.#removeFiles(dir, rest.versions);
-      return true;
+      return;
     }
     throw new SessionStoreError(`filesystem store delete failed: record kept changing (${TAKE_ATTEMPTS} attempts)`);
   }
@@ -586,9 +573,22 @@ export class FilesystemStore implements SessionStore {
         continue;
       }
       if (header.expiresAt > now) continue;
-      if (await this.#deleteKey(dir, key, top)) removed++;
+      if (await this.#removeExpired(dir, key, top, header.userTag)) removed++;
     }
     return removed;
+  }
+
+  /**
+   * Unlinks the expired file cleanup read, if it is still current. No tombstone is needed:
+   * a writer publishes only after taking (renaming) the current file, so either its take
+   * came first and our unlink fails (the record was touched or saved: we leave it), or
+   * ours came first and its take fails. No fsync either: if a crash undoes the unlink,
+   * the record is still expired and goes in the next run.
+   */
+  async #removeExpired(dir: string, key: StoreKey, file: VersionName, userTag: string | null): Promise<boolean> {
+    if (!(await unlinkIfPresent(join(dir, file.name)))) return false;
+    await this.#dropMarker(userTag, key);
+    return true;
   }
 
   async #sweepTemp(dir: string, name: string): Promise<void> {
