@@ -4,6 +4,7 @@
  * over byte for byte.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import type { Conditions } from './lib/conditions.ts';
 import { formatValue } from './lib/format.ts';
 import { formatRatio, ratioOf } from './lib/ratios.ts';
@@ -102,6 +103,7 @@ export function renderReport(input: ReportInput, nativeBlock: string): string {
     `- commit: ${c.commit}${c.dirty ? ' (with uncommitted changes in tracked files)' : ''}`,
     `- run: ${c.quick ? '`--quick` (short runs; numbers are noisier and some cases are scaled down, as each section says)' : 'full'}, ${Math.round(input.elapsedSeconds)} s in all`,
     `- machine: ${c.machine}; CPU ${c.cpu}; ${c.cores} cores shared by servers and load generators; ${c.memory}`,
+    `- load average (1 min): ${c.loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at the end (above 2 means other work shared the cores)`,
     `- Node ${c.node}`,
     `- native-bench: ${input.nativeBench}`,
     `- versions: ${Object.entries(c.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
@@ -110,7 +112,7 @@ export function renderReport(input: ReportInput, nativeBlock: string): string {
     '',
     '| issue | goal | result | measured |',
     '|---:|---|---|---|',
-    ...input.goals.map((g) => `| ${g.issue} | ${g.goal} | ${g.status === 'met' ? '**met**' : g.status === 'not met' ? '**not met**' : 'not measured'} | ${g.detail} |`),
+    ...[...input.goals].sort((a, b) => a.issue - b.issue).map((g) => `| ${g.issue} | ${g.goal} | ${g.status === 'met' ? '**met**' : g.status === 'not met' ? '**not met**' : 'not measured'} | ${g.detail} |`),
     '',
   ];
   if (input.chartPath) {

@@ -8,11 +8,11 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeHttpChart } from './chart.ts';
-import { evaluateGoals } from './goals.ts';
+import { evaluateGoals, nativeBenchGoals } from './goals.ts';
 import { collectConditions } from './lib/conditions.ts';
 import { startMariaDb, type MariaDbOutcome } from './lib/mariadb.ts';
 import type { FamilyResult } from './lib/results.ts';
-import { writeReport } from './report.ts';
+import { nativeSection, writeReport } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -82,7 +82,7 @@ for (const [index, family] of families.entries()) {
 }
 
 if (database.ok) await database.db.stop();
-const goals = evaluateGoals(results);
+const goals = [...evaluateGoals(results), ...nativeBenchGoals(nativeSection(join(ROOT, 'BENCHMARKS.md')))];
 const measurements = results.flatMap((r) => r.measurements);
 const chartFile = join(resultsDir, 'http-throughput.svg');
 const drawn = await writeHttpChart(measurements, chartFile, `${conditions.cpu}, ${conditions.cores} cores, Node ${conditions.node}, ${conditions.quick ? 'quick run' : 'full run'}, commit ${conditions.commit}`);

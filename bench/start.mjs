@@ -33,9 +33,11 @@ if (!existsSync(join(bench, 'node_modules'))) {
 const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts ?? {};
 let native = 'not run: the project has no `bench:native` script yet';
 if (scripts['bench:native']) {
-  step(`native-bench: npm run bench:native${args.length ? ` -- ${args.join(' ')}` : ''}`);
+  // native-bench leaves BENCHMARKS.md alone on --quick unless told --write; `npm run bench` always rewrites the whole report.
+  const nativeArgs = args.includes('--quick') ? [...args, '--write'] : args;
+  step(`native-bench: npm run bench:native${nativeArgs.length ? ` -- ${nativeArgs.join(' ')}` : ''}`);
   const started = Date.now();
-  const status = run(npm, ['run', 'bench:native', ...(args.length ? ['--', ...args] : [])]);
+  const status = run(npm, ['run', 'bench:native', ...(nativeArgs.length ? ['--', ...nativeArgs] : [])]);
   const seconds = Math.round((Date.now() - started) / 1000);
   native = status === 0 ? `ran first (${seconds} s); its section is below` : `failed (exit ${status}) after ${seconds} s; its section below may be from an earlier run`;
 }

@@ -83,7 +83,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
   const rec = new FamilyRecorder('http');
   const rounds = 3;
   const durationSeconds = options.quick ? 1 : 5;
-  const warmupSeconds = options.quick ? 0.5 : 2;
+  const warmupSeconds = options.quick ? 0.3 : 2;
   const connections = 32;
   rec.conditions['load generator'] = `autocannon ${AUTOCANNON_VERSION} (API) in its own long-lived process, ${connections} connections, no pipelining, ${durationSeconds} s per run`;
   rec.conditions['runs'] = `${rounds} interleaved runs per contender and mix after a ${warmupSeconds} s warm-up; server and load generator share the 2 cores`;

@@ -1,7 +1,7 @@
 /** The conditions a reader needs to judge the numbers: machine, versions, commit, date. */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, freemem, platform, release, totalmem, availableParallelism } from 'node:os';
+import { cpus, freemem, loadavg, platform, release, totalmem, availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -56,6 +56,8 @@ export interface Conditions {
   readonly memory: string;
   readonly node: string;
   readonly quick: boolean;
+  /** 1-minute load average when the run started: other work on a shared box shows here. */
+  readonly loadAtStart: number;
   readonly versions: Record<string, string>;
 }
 
@@ -72,6 +74,7 @@ export function collectConditions(root: string, quick: boolean): Conditions {
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at start)`,
     node: process.version,
     quick,
+    loadAtStart: loadavg()[0] ?? 0,
     versions: Object.fromEntries([
       ...LIBRARY_PACKAGES.map((name) => [name, versionOf(name, root)]),
       ...BENCH_PACKAGES.map((name) => [name, versionOf(name, join(root, 'bench'))]),
