@@ -1,10 +1,9 @@
 /**
- * The layout of one crypto batch: a single SharedArrayBuffer that the main
- * thread fills and a worker answers in place, so a batch of any size costs
- * one small message each way. (Measured: posting a transferred ArrayBuffer
- * costs ~7 µs of CPU per message, a fresh SharedArrayBuffer ~10 µs, a
- * SharedArrayBuffer the receiver has seen before ~1.3 µs; batch buffers are
- * therefore shared and reused, see batch-buffers.ts.)
+ * The layout of one crypto batch: a single buffer that the main thread
+ * fills and a worker answers in place, so a batch of any size costs one
+ * message each way. The buffer is shared memory for small batches and an
+ * ArrayBuffer transferred there and back for large ones (batch-buffers.ts
+ * says why).
  *
  *   [slot table: count × SLOT_BYTES][inputs and additional data][outputs]
  *
@@ -59,14 +58,18 @@ export function outputBytesFor(op: number, inputBytes: number): number {
   return isSealOp(op) ? inputBytes + SEAL_OVERHEAD : Math.max(0, inputBytes - SEAL_OVERHEAD);
 }
 
-/** What the main thread posts: the shared batch buffer and its slot count. */
+/** What the main thread posts: the batch buffer and its slot count. */
 export interface BatchTask {
-  readonly buffer: SharedArrayBuffer;
+  readonly buffer: SharedArrayBuffer | ArrayBuffer;
   readonly count: number;
 }
 
-/** Tagged reply (the results are in the shared buffer): the worker never throws classes across the thread boundary. */
-export type BatchReply = { readonly ok: true } | { readonly ok: false; readonly code: string };
+/**
+ * Tagged reply: the worker never throws classes across the thread boundary.
+ * The results are in the batch buffer; a transferred ArrayBuffer comes back
+ * as `buffer` (a shared one never left).
+ */
+export type BatchReply = { readonly ok: true; readonly buffer?: ArrayBuffer } | { readonly ok: false; readonly code: string };
 
 /**
  * Runs every slot of a batch in place. Per-slot failures (an open that does
@@ -75,7 +78,7 @@ export type BatchReply = { readonly ok: true } | { readonly ok: false; readonly 
  */
 export function runBatch(ring: KeyRing, task: BatchTask): BatchReply {
   const { buffer, count } = task;
-  if (!(buffer instanceof SharedArrayBuffer) || !Number.isInteger(count) || count < 0 || count * SLOT_BYTES > buffer.byteLength) {
+  if (!(buffer instanceof SharedArrayBuffer || buffer instanceof ArrayBuffer) || !Number.isInteger(count) || count < 0 || count * SLOT_BYTES > buffer.byteLength) {
     return { ok: false, code: 'ERR_BATCH_MALFORMED' };
   }
   const words = new Uint32Array(buffer, 0, count * SLOT_WORDS);

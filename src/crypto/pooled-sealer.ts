@@ -4,8 +4,8 @@
  * A worker round trip costs tens of microseconds of main-thread time; one
  * AEAD operation costs about one. So the operations issued during one
  * event-loop turn are collected and, at the end of the turn (setImmediate),
- * packed into one shared buffer (batch-layout.ts) that a worker answers in
- * place: one small message each way, whatever the batch size.
+ * packed into one buffer (batch-layout.ts) that a worker answers in place:
+ * one message each way, whatever the batch size.
  *
  * 'pool' mode sends every operation this way. 'auto' mode runs the first
  * operations of each turn inline at once and only sends a batch when a turn
@@ -49,7 +49,7 @@ import {
   type BatchTask,
   type OpCode,
 } from './batch-layout.ts';
-import { BatchBuffers } from './batch-buffers.ts';
+import { BatchBuffers, type BatchBuffer } from './batch-buffers.ts';
 import type { Sealer } from './sealer.ts';
 import { SessionClosedError, SessionOverloadedError } from '../errors.ts';
 
@@ -433,9 +433,9 @@ export class PooledSealer implements Sealer {
     this.#stats.pooledBatches++;
     this.#stats.pooledOps += ops.length;
     this.#track(
-      pool.run(task).then(
+      pool.run(task, task.buffer instanceof ArrayBuffer ? { transferList: [task.buffer] } : {}).then(
         (reply) => {
-          this.#settleFromReply(ops, task.buffer, reply, seq);
+          this.#settleFromReply(ops, (reply.ok && reply.buffer) || task.buffer, reply, seq);
           this.#batchDone();
         },
         (error: unknown) => {
@@ -446,7 +446,7 @@ export class PooledSealer implements Sealer {
     );
   }
 
-  #settleFromReply(ops: readonly PendingOp[], buffer: SharedArrayBuffer, reply: BatchReply, seq: number): void {
+  #settleFromReply(ops: readonly PendingOp[], buffer: BatchBuffer, reply: BatchReply, seq: number): void {
     if (!reply.ok) {
       this.#recoverInline(ops, new Error(`crypto worker refused a batch: ${reply.code}`), seq);
       return;

@@ -67,10 +67,11 @@ describe('crypto worker crash', () => {
     const { sealer, ring } = pooled(key);
     try {
       await burstRoundTrip(sealer, ring, 10, 48); // the worker is up and has served a batch
-      const plaintexts = Array.from({ length: 64 }, () => randomBytes(64 * 1024));
-      // 4 MiB in one turn: the sealer posts a batch each time it holds 1 MiB, so batches are in the worker now.
+      // 16 MiB in one turn: the sealer posts a batch each time it holds 1 MiB, so batches are in the
+      // worker now, and ~10 ms of work: more than a thread takes to terminate.
+      const plaintexts = Array.from({ length: 256 }, () => randomBytes(64 * 1024));
       const pending = plaintexts.map((p) => sealer.seal('record', p, AD));
-      assert.ok(sealer.stats.pooledBatches >= 4);
+      assert.ok(sealer.stats.pooledBatches >= 16);
       void sealer.workerThreads[0]?.terminate();
       const sealed = await Promise.all(pending);
       sealed.forEach((s, i) => assert.deepEqual(openBytes(ring, 'record', s, AD)?.plaintext, plaintexts[i]));
