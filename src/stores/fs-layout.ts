@@ -84,11 +84,14 @@ export function takenName(file: VersionName): string {
 
 /**
  * (version, touch) order: a later touch of one version sorts after it, any
- * higher version after all its touches. A taken file sorts just below a
- * published one of the same (version, touch) (they never coexist in practice).
+ * higher version after all its touches. A taken file sorts just above a
+ * published one of the same (version, touch). They coexist only when a name
+ * was published a second time after its first holder had been taken (a
+ * writer stalled past staleTakeMs, or a re-insert): the taken one is the
+ * real lineage, so the late publisher sees it above its own file and withdraws.
  */
 export function compareVersions(a: VersionName, b: VersionName): number {
-  return a.version - b.version || a.touchSeq - b.touchSeq || (a.takenBy === null ? 1 : 0) - (b.takenBy === null ? 1 : 0);
+  return a.version - b.version || a.touchSeq - b.touchSeq || (a.takenBy === null ? 0 : 1) - (b.takenBy === null ? 0 : 1);
 }
 
 const VERSION_SUFFIX = /^\.([1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})(?:~([1-9][0-9]{0,9})\.([0-9a-z]{1,24}))?$/;
