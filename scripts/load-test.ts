@@ -420,10 +420,11 @@ function printTable(summaries: readonly Summary[]): void {
     String(s.timeouts),
     String(s.non2xx),
     percent(s.serverCpu),
+    s.serverCpu === null || s.reqPerSec === 0 ? '-' : `${((s.serverCpu / s.reqPerSec) * 1e6).toFixed(1)} µs`,
     percent(s.loadGeneratorCpu),
     s.statuses,
   ]);
-  const header = ['run', 'req/s', 'p50', 'p99', 'requests', 'errors', 'timeouts', 'non-2xx', 'server CPU', 'load-gen CPU', 'status codes'];
+  const header = ['run', 'req/s', 'p50', 'p99', 'requests', 'errors', 'timeouts', 'non-2xx', 'server CPU', 'server CPU/req', 'load-gen CPU', 'status codes'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
@@ -503,6 +504,17 @@ async function main(): Promise<void> {
         }
         printTable(summaries);
         if (hello) {
+          const perRequest = (list: Summary[]): number[] =>
+            list.filter((s) => s.serverCpu !== null && s.reqPerSec > 0).map((s) => (s.serverCpu as number) / s.reqPerSec);
+          const helloCost = perRequest(summaries.filter((s) => s.title.startsWith('uWS hello')));
+          const profileCost = perRequest(summaries.filter((s) => s.title.startsWith('GET /profile')));
+          if (helloCost.length > 0 && profileCost.length > 0) {
+            // CPU per request is what the server spends, whoever else is on the machine: steadier than req/s on a shared box.
+            console.log(
+              `\nserver CPU per request (median): GET /profile ${(median(profileCost) * 1e6).toFixed(1)} µs, hello world ${(median(helloCost) * 1e6).toFixed(1)} µs: ` +
+                `a server-bound /profile would reach ${((median(helloCost) / median(profileCost)) * 100).toFixed(1)}% of hello world's rate`,
+            );
+          }
           const ratio = median(profileRates) / median(helloRates);
           console.log(
             `\nGET /profile reaches ${(ratio * 100).toFixed(1)}% of the uWS hello world's throughput ` +
