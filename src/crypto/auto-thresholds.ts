@@ -1,7 +1,20 @@
 /**
  * When crypto.mode is 'auto', these decide whether work stays on the event
  * loop or goes to the worker pool. Measured with `npm run bench:native` on
- * the 2-core development machine; see BENCHMARKS.md (native-bench section).
+ * the 2-core development machine (Node 20.20, AMD EPYC; native-bench/RESULTS.md
+ * and the native-bench section of BENCHMARKS.md hold the tables):
+ *
+ * - one batch in flight (light load), 48-byte seal/open: the pool costs the
+ *   main thread more per operation than inline up to 64 operations per batch
+ *   (0.7–1.2× of inline's cost saved at 64), and less from 128 (1.5–1.6×);
+ * - saturated (every turn issues new work, batches pipelined): already at
+ *   64 operations per turn the pool costs the main thread 1.7–2.1× less;
+ * - one 64 KiB operation: about break-even (1.1×); four: 1.2–1.4× saved;
+ *   16 KiB and less per operation never paid for the round trip.
+ *
+ * Light load has CPU to spare; saturation is when the main thread's time is
+ * what limits throughput. So the operation threshold sits below the
+ * light-load crossover, at what pays under load.
  */
 
 /**
@@ -15,11 +28,11 @@ export const AUTO_INLINE_BURST_BYTES = 64 * 1024;
 
 /**
  * A collected batch goes to the pool when it holds at least this many
- * operations, or this many payload bytes; a smaller one runs inline at the
- * end of the turn (a worker round trip would cost more main-thread time
- * than the crypto it saves).
+ * operations (so a turn of 16 + 48 = 64 operations offloads 48), or this
+ * many payload bytes (two 64 KiB records); a smaller one runs inline at the
+ * end of the turn.
  */
-export const AUTO_POOL_MIN_OPS = 32;
+export const AUTO_POOL_MIN_OPS = 48;
 export const AUTO_POOL_MIN_BYTES = 128 * 1024;
 
 /** One message never carries more than this many operations or bytes: memory per batch stays bounded. */
