@@ -112,6 +112,8 @@ export interface PooledSealerOptions {
 export interface PooledSealerStats {
   /** Operations run inline on the calling thread (auto mode's small turns and small batches). */
   inlineOps: number;
+  /** Of those, operations that were collected and waited for the end of their turn, then ran inline (the batch was too small). */
+  deferredInlineOps: number;
   /** Batches sent to the pool, and the operations they held. */
   pooledBatches: number;
   pooledOps: number;
@@ -216,7 +218,7 @@ export class PooledSealer implements Sealer {
   #broken = false;
   #closed = false;
   #closing: Promise<void> | undefined;
-  readonly #stats: PooledSealerStats = { inlineOps: 0, pooledBatches: 0, pooledOps: 0, failedBatches: 0, rerunOps: 0 };
+  readonly #stats: PooledSealerStats = { inlineOps: 0, deferredInlineOps: 0, pooledBatches: 0, pooledOps: 0, failedBatches: 0, rerunOps: 0 };
   readonly #endTurn = (): void => this.#onTurnEnd();
 
   constructor(ring: KeyRing, options: PooledSealerOptions) {
@@ -372,6 +374,7 @@ export class PooledSealer implements Sealer {
     this.#collectingBytes = 0;
     if (inline) {
       if (small) this.#burstScale = Math.min(this.#burstScale * 2, MAX_BURST_SCALE);
+      this.#stats.deferredInlineOps += ops.length;
       this.#settleInline(ops);
       return;
     }
