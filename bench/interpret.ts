@@ -154,7 +154,15 @@ function memory(v: View, family: FamilyResult): string {
         : `At 100k sessions we are not ahead: memorystore needs ${v.ratio('memory.memorystore.100000', 'memory.ours.100000')} less per session. Our entry carries a sealed record (nonce, key id, tag: 45 B over the msgpack) and the LRU's bookkeeping, where memorystore keeps one plaintext JSON string.`,
     );
   }
-  if (ours.length >= 2) parts.push('The figure per session stays flat as the count grows, so the byte budget (cache.maxBytes) maps to a session count linearly.');
+  if (ours.length >= 2) {
+    const [first, last] = [ours[0]!, ours[ours.length - 1]!];
+    const change = last.values[0]! / first.values[0]! - 1;
+    parts.push(
+      Math.abs(change) <= 0.1
+        ? `From ${first.group} to ${last.group} the cost per session moves by ${(change * 100).toFixed(0)}%: flat, so the byte budget (cache.maxBytes) maps to a session count linearly.`
+        : `From ${first.group} to ${last.group} the cost per session changes by ${(change * 100).toFixed(0)}%, so the byte budget does not map to a session count linearly.`,
+    );
+  }
   return parts.join(' ');
 }
 

@@ -16,7 +16,6 @@ import { databaseManager, filesystemManager, tempDir, type ManagerOutcome } from
 import { FamilyRecorder, type FamilyOptions, type FamilyResult } from '../lib/results.ts';
 import { RoundRobin } from '../lib/id-pool.ts';
 
-const LIVE_SESSIONS = 500;
 const REQUEST_CONCURRENCY = 8;
 const SEALED_BYTES = 200;
 const TABLE = 'bench_cleanup_sessions';
@@ -68,6 +67,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
   // --quick scales down; the filesystem most, because seeding files and walking shard directories dominate its time.
   const counts: Record<string, number> = { database: options.quick ? 20_000 : 1_000_000, filesystem: options.quick ? 2_000 : 1_000_000 };
   const baselineMs = options.quick ? 1000 : 3000;
+  const LIVE_SESSIONS = options.quick ? 100 : 500;
   const root = new URL('../..', import.meta.url).pathname;
   rec.conditions['expired sessions'] = `${Object.entries(counts).map(([store, n]) => `${store} ${n.toLocaleString('en-US')}`).join(', ')}${options.quick ? ' (--quick scales these down from 1,000,000 each; run without --quick for the full figures)' : ''}, seeded below the manager (${SEALED_BYTES} B sealed record each)`;
   rec.conditions['concurrent requests'] = `${LIVE_SESSIONS} live sessions, ${REQUEST_CONCURRENCY} load + save cycles in flight in the same process as cleanup; p50/p99 over ${baselineMs} ms before cleanup, then over the whole cleanup`;

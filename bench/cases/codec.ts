@@ -43,7 +43,7 @@ export function realisticSessionData(): Record<string, unknown> {
 export async function run(options: FamilyOptions): Promise<FamilyResult> {
   const rec = new FamilyRecorder('codec');
   const rounds = options.quick ? 3 : 5;
-  const timeMs = options.quick ? 250 : 1000;
+  const timeMs = options.quick ? 200 : 1000;
   const ring = new KeyRing(BENCH_KEY);
   const cookieAd = Buffer.from('rockstar-session cookie rockstar_session');
 

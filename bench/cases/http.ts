@@ -92,28 +92,34 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
   rec.conditions['req/s'] = 'responses with a 2xx status per second (errors and non-2xx are counted apart and must be 0)';
 
   const running = new Map<string, { server: ServerProcess; cookie: string }>();
+  const started = new Map<string, { server: ServerProcess; cookie: string }>();
   const load = new LoadGenerator();
   const drive = (job: LoadJob): Promise<LoadResult> => load.run(job);
   try {
+    // Servers start in parallel (each is its own process); only their checks and the load runs are sequential.
+    await Promise.all(
+      CONTENDERS.map(async (contender) => {
+        const notRun = (reason: string): void => {
+          for (const mix of MIXES) rec.notRun.push({ id: `http.${mix.id}.${contender.id}`, label: contender.label, group: mix.title, reason });
+        };
+        const missing = contender.needs.filter((file) => !existsSync(`${ROOT}/${file}`));
+        if (missing.length > 0) return notRun(`${missing.join(', ')} not in this tree yet (uWS/node:http adapter issue)`);
+        options.progress(`http: starting ${contender.label}`);
+        let server: ServerProcess | undefined;
+        try {
+          server = await startServer(contender.args, contender.env);
+          const cookie = await checkApp(contender, server.port);
+          started.set(contender.id, { server, cookie });
+        } catch (error) {
+          await server?.stop();
+          notRun(`did not pass the pre-run check: ${(error as Error).message.split('\n')[0]}`);
+        }
+      }),
+    );
+    // Keep the declared order (the chart and tables follow it), whatever order the servers came up in.
     for (const contender of CONTENDERS) {
-      const missing = contender.needs.filter((file) => !existsSync(`${ROOT}/${file}`));
-      const notRun = (reason: string): void => {
-        for (const mix of MIXES) rec.notRun.push({ id: `http.${mix.id}.${contender.id}`, label: contender.label, group: mix.title, reason });
-      };
-      if (missing.length > 0) {
-        notRun(`${missing.join(', ')} not in this tree yet (uWS/node:http adapter issue)`);
-        continue;
-      }
-      options.progress(`http: starting ${contender.label}`);
-      let server: ServerProcess | undefined;
-      try {
-        server = await startServer(contender.args, contender.env);
-        const cookie = await checkApp(contender, server.port);
-        running.set(contender.id, { server, cookie });
-      } catch (error) {
-        await server?.stop();
-        notRun(`did not pass the pre-run check: ${(error as Error).message.split('\n')[0]}`);
-      }
+      const entry = started.get(contender.id);
+      if (entry) running.set(contender.id, entry);
     }
 
     const jobFor = (contenderId: string, mix: 'read' | 'login', seconds: number): LoadJob => {
@@ -155,7 +161,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
     }
   } finally {
     await load.close();
-    for (const { server } of running.values()) await server.stop();
+    for (const { server } of started.values()) await server.stop();
   }
   return rec.result();
 }

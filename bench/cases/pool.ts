@@ -45,7 +45,7 @@ async function saturate(sealer: Sealer, perTurn: number, timeMs: number, payload
 export async function run(options: FamilyOptions): Promise<FamilyResult> {
   const rec = new FamilyRecorder('pool');
   const rounds = 3;
-  const timeMs = options.quick ? 250 : 1000;
+  const timeMs = options.quick ? 150 : 1000;
   const ring = new KeyRing(BENCH_KEY);
   const sealers = new Map<CryptoMode, Sealer>();
   for (const mode of MODES) {

@@ -121,8 +121,8 @@ interface Pair {
 export async function run(options: FamilyOptions): Promise<FamilyResult> {
   const rec = new FamilyRecorder('stores');
   const rounds = 3;
-  const timeMs = options.quick ? 250 : 1500;
-  const sessions = options.quick ? 200 : 1000;
+  const timeMs = options.quick ? 200 : 1500;
+  const sessions = options.quick ? 100 : 1000;
   const root = new URL('../..', import.meta.url).pathname;
   rec.conditions['concurrency'] = `${CONCURRENCY} operations in flight (async loops in one process)`;
   rec.conditions['sessions'] = `${sessions} pre-created sessions per contender, visited round robin; data = the login example's session (4 keys)`;
