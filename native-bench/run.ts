@@ -122,6 +122,7 @@ emit(
       ['ops per turn', 'sealer', 'throughput', 'vs inline', 'main CPU/op', 'main CPU saved vs inline', 'worker CPU/op', 'main thread busy'],
       saturated.map((r) => {
         const base = saturated.find((b) => b.label === 'inline' && b.opsPerTurn === r.opsPerTurn)!;
+        const pooled = r.label.startsWith('pool') || r.label.startsWith('auto');
         return [
           r.opsPerTurn,
           r.label,
@@ -129,12 +130,13 @@ emit(
           ratio(r.opsPerSec / base.opsPerSec),
           ns(r.mainCpuNsPerOp),
           ratio(base.mainCpuNsPerOp / r.mainCpuNsPerOp),
-          r.label === 'inline' ? '–' : ns(r.otherCpuNsPerOp),
+          pooled ? ns(r.otherCpuNsPerOp) : '–',
           `${(r.mainBusy * 100).toFixed(0)}%`,
         ];
       }),
     ) +
-    `\n\nLoad average when this case ended: ${load}. Throughput depends on the machine being otherwise idle; ` +
+    `\n\nThe harness floor is a Sealer that answers from constants: what issuing and awaiting one operation costs ` +
+    `the caller whatever the mode. Load average when this case ended: ${load}. Throughput depends on the machine being otherwise idle; ` +
     `CPU per operation (main thread from schedstat, workers = whole process minus main) is the steadier figure.`,
 );
 
@@ -150,12 +152,15 @@ emit(
 // ---------------------------------------------------------------- acceptance and thresholds
 const at64 = (label: string) => saturated.find((r) => r.opsPerTurn === 64 && r.label === label)!;
 const inline64 = at64('inline');
+const floor64 = at64('harness floor (no crypto)');
 const acceptance: [string, string, string][] = [];
-for (const label of ['pool, 1 thread', 'pool, 2 threads']) {
+for (const label of ['pool, 1 thread', 'pool, 2 threads', 'auto, 1 thread']) {
   const r = at64(label);
   const cpu = inline64.mainCpuNsPerOp / r.mainCpuNsPerOp;
+  const own = (inline64.mainCpuNsPerOp - floor64.mainCpuNsPerOp) / Math.max(1, r.mainCpuNsPerOp - floor64.mainCpuNsPerOp);
   const tput = r.opsPerSec / inline64.opsPerSec;
-  acceptance.push([`${label}, 64 ops/turn: main CPU per op ≥ 3× less than inline`, ratio(cpu), cpu >= 3 ? 'met' : 'NOT met']);
+  acceptance.push([`${label}, 64 ops/turn: main CPU per op ≥ 3× less than inline (whole loop)`, ratio(cpu), cpu >= 3 ? 'met' : 'NOT met']);
+  acceptance.push([`${label}, 64 ops/turn: the same, the sealer's own share (loop floor subtracted)`, ratio(own), own >= 3 ? 'met' : 'NOT met']);
   acceptance.push([`${label}, 64 ops/turn: throughput ≥ 1.3× inline`, ratio(tput), tput >= 1.3 ? 'met' : 'NOT met']);
 }
 for (const r of single) {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Piscina } from 'piscina';
-import { KeyRing, openBytes } from '../../src/crypto/aead.ts';
+import { KeyRing, openBytes, sealBytes } from '../../src/crypto/aead.ts';
 import { PooledSealer } from '../../src/crypto/pooled-sealer.ts';
 import { InlineSealer, type Sealer } from '../../src/crypto/sealer.ts';
 import { mainThreadCpuNs } from '../conditions.ts';
@@ -19,12 +19,25 @@ const AD = Buffer.from('rockstar-session cookie rockstar_session');
 /** A cookie token's plaintext: 32-byte id + expiry, as in src/token.ts. */
 const COOKIE_PLAINTEXT = randomBytes(48);
 
-export type SealerKind = 'inline' | 'pool' | 'auto';
+/** 'floor' does no crypto at all: it answers from constants, to show what the loop itself costs per operation. */
+export type SealerKind = 'inline' | 'pool' | 'auto' | 'floor';
 
 /** Warm-up per sealer before anything is timed. */
 const WARM_UP_MS = 400;
 
+/** A Sealer that does no work, for the harness floor: what issuing and awaiting one operation costs the caller in any mode. */
+function floorSealer(): Sealer {
+  const sealedAnswer = sealBytes(RING, 'cookie', COOKIE_PLAINTEXT, AD);
+  const openedAnswer = { plaintext: COOKIE_PLAINTEXT, stale: false };
+  return {
+    seal: async () => sealedAnswer,
+    open: async () => openedAnswer,
+    close: async () => {},
+  };
+}
+
 export function makeSealer(kind: SealerKind, threads = 1): Sealer {
+  if (kind === 'floor') return floorSealer();
   if (kind === 'inline') return new InlineSealer(RING);
   return new PooledSealer(RING, { mode: kind, threads, maxQueue: 1_000_000, encryptionKey: KEY, previousKeys: [] });
 }
@@ -186,6 +199,7 @@ async function saturate(sealer: Sealer, sealed: Buffer, opsPerTurn: number, ms: 
 
 export async function saturatedLoop(quick: boolean): Promise<SaturatedRow[]> {
   const configs: { label: string; kind: SealerKind; threads: number }[] = [
+    { label: 'harness floor (no crypto)', kind: 'floor', threads: 1 },
     { label: 'inline', kind: 'inline', threads: 1 },
     { label: 'pool, 1 thread', kind: 'pool', threads: 1 },
     { label: 'pool, 2 threads', kind: 'pool', threads: 2 },
