@@ -32,7 +32,7 @@ export async function writeHttpChart(measurements: readonly Measurement[], path:
     width: 560,
     height: { step: 16 },
     encoding: {
-      y: { field: 'contender', type: 'nominal', sort: order, title: null, axis: { labelLimit: 320 } },
+      y: { field: 'contender', type: 'nominal', sort: order, title: null, axis: { labelLimit: 0 } },
       yOffset: { field: 'mix', type: 'nominal' },
       color: { field: 'mix', type: 'nominal', title: 'mix', legend: { orient: 'bottom' } },
     },

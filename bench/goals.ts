@@ -11,6 +11,8 @@ export interface GoalOutcome {
   readonly goal: string;
   readonly status: 'met' | 'not met' | 'not measured';
   readonly detail: string;
+  /** False when single runs fall on both sides of the goal: the verdict rests on the median alone. */
+  readonly firm?: boolean;
 }
 
 interface RatioGoal {
@@ -123,7 +125,13 @@ export function evaluateGoals(families: readonly FamilyResult[]): GoalOutcome[] 
     }
     // Both measurements are throughput-like or both are cost-like; ratioOf orients by higherIsBetter.
     const ratio = ratioOf(better, worse);
-    return { issue: goal.issue, goal: goal.goal, status: goal.test(ratio.median) ? 'met' : 'not met', detail: goal.describe(formatRatio(ratio)) };
+    return {
+      issue: goal.issue,
+      goal: goal.goal,
+      status: goal.test(ratio.median) ? 'met' : 'not met',
+      detail: goal.describe(formatRatio(ratio)),
+      firm: goal.test(ratio.min) === goal.test(ratio.max),
+    };
   });
 }
 

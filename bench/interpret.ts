@@ -38,9 +38,9 @@ class View {
   /** "ahead of X by 3.1×" or "behind X: it does 2.0× our rate". */
   compare(ours: string, peer: string, peerName: string): string {
     const t = this.times(ours, peer);
-    if (t >= 1.05) return `${this.ratio(ours, peer)} ${peerName}`;
+    if (t >= 1.05) return `ahead of ${peerName} by ${this.ratio(ours, peer)}`;
     if (t > 0.95) return `level with ${peerName} (${this.ratio(ours, peer)})`;
-    return `behind ${peerName}, which does ${this.ratio(peer, ours)} our rate`;
+    return `behind ${peerName}, which is ahead by ${this.ratio(peer, ours)}`;
   }
 
   reason(id: string): string {

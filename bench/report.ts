@@ -112,7 +112,14 @@ export function renderReport(input: ReportInput, nativeBlock: string): string {
     '',
     '| issue | goal | result | measured |',
     '|---:|---|---|---|',
-    ...[...input.goals].sort((a, b) => a.issue - b.issue).map((g) => `| ${g.issue} | ${g.goal} | ${g.status === 'met' ? '**met**' : g.status === 'not met' ? '**not met**' : 'not measured'} | ${g.detail} |`),
+    ...[...input.goals]
+      .sort((a, b) => a.issue - b.issue)
+      .map((g) => {
+        const verdict = g.status === 'met' ? '**met**' : g.status === 'not met' ? '**not met**' : 'not measured';
+        return `| ${g.issue} | ${g.goal} | ${verdict}${g.firm === false ? ' (runs straddle the goal: not firm)' : ''} | ${g.detail} |`;
+      }),
+    '',
+    'A verdict is taken on the median of the ratios paired run by run. "Not firm" means single runs fell on both sides of the goal, so another run may flip it.',
     '',
   ];
   if (input.chartPath) {

@@ -85,7 +85,7 @@ if (database.ok) await database.db.stop();
 const goals = [...evaluateGoals(results), ...nativeBenchGoals(nativeSection(join(ROOT, 'BENCHMARKS.md')))];
 const measurements = results.flatMap((r) => r.measurements);
 const chartFile = join(resultsDir, 'http-throughput.svg');
-const drawn = await writeHttpChart(measurements, chartFile, `${conditions.cpu}, ${conditions.cores} cores, Node ${conditions.node}, ${conditions.quick ? 'quick run' : 'full run'}, commit ${conditions.commit}`);
+const drawn = await writeHttpChart(measurements, chartFile, `${conditions.cpu}, ${conditions.cores} cores, Node ${conditions.node}, ${conditions.quick ? 'quick run' : 'full run'}, commit ${conditions.commit}, load average ${conditions.loadAtStart.toFixed(1)} at start`);
 writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify({ conditions, goals, results, failed }, null, 2));
 writeReport(join(ROOT, 'BENCHMARKS.md'), {
   conditions,
@@ -97,5 +97,5 @@ writeReport(join(ROOT, 'BENCHMARKS.md'), {
   nativeBench,
 });
 say('goals:');
-for (const g of goals) say(`  issue ${g.issue}: ${g.status.padEnd(12)} ${g.goal} — ${g.detail}`);
+for (const g of goals) say(`  issue ${g.issue}: ${g.status.padEnd(12)} ${g.goal} — ${g.detail}${g.firm === false ? ' (not firm: runs straddle the goal)' : ''}`);
 say(`wrote BENCHMARKS.md, bench/results/latest.json${drawn ? ', bench/results/http-throughput.svg' : ''}`);
