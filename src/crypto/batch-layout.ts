@@ -93,15 +93,15 @@ export function runBatch(ring: KeyRing, task: BatchTask): BatchReply {
     if (inOff + inLen > bytes.byteLength || adOff + adLen > bytes.byteLength || outOff + outputBytesFor(op, inLen) > bytes.byteLength) {
       return { ok: false, code: 'ERR_BATCH_MALFORMED' };
     }
-    const input = bytes.subarray(inOff, inOff + inLen);
-    const additionalData = bytes.subarray(adOff, adOff + adLen);
+    // Plain Uint8Array views where a Buffer is not needed: measurably cheaper than Buffer#subarray per operation.
+    const additionalData = new Uint8Array(buffer, adOff, adLen);
     const purpose: Purpose = op === OP_SEAL_COOKIE || op === OP_OPEN_COOKIE ? 'cookie' : 'record';
     if (isSealOp(op)) {
-      words[base + W_OUT_LEN] = sealInto(ring, purpose, input, additionalData, bytes, outOff);
+      words[base + W_OUT_LEN] = sealInto(ring, purpose, new Uint8Array(buffer, inOff, inLen), additionalData, bytes, outOff);
       words[base + W_STATUS] = STATUS_OK;
       continue;
     }
-    const opened = openBytes(ring, purpose, input, additionalData);
+    const opened = openBytes(ring, purpose, bytes.subarray(inOff, inOff + inLen), additionalData);
     if (opened === null) {
       words[base + W_OUT_LEN] = 0;
       words[base + W_STATUS] = STATUS_NOT_OPENED;
