@@ -101,21 +101,23 @@ export class KeyRing {
  */
 class NoncePool {
   readonly #pool = Buffer.allocUnsafeSlow(NONCE_BYTES * 682);
-  #offset = this.#pool.byteLength;
+  /** One view per nonce, made once: a Buffer view costs ~45 ns to create, a tenth of a small seal's overhead. */
+  readonly #views: Buffer[] = Array.from({ length: 682 }, (_, i) => this.#pool.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES));
+  #next = this.#views.length;
 
-  /** A view of 24 fresh random bytes, valid until the next call. */
+  /** 24 fresh random bytes (a view into the pool, valid until the pool is refilled 682 calls later). */
   next(): Buffer {
-    if (this.#offset + NONCE_BYTES > this.#pool.byteLength) {
+    if (this.#next === this.#views.length) {
       randomFillSync(this.#pool);
-      this.#offset = 0;
+      this.#next = 0;
     }
-    const nonce = this.#pool.subarray(this.#offset, this.#offset + NONCE_BYTES);
-    this.#offset += NONCE_BYTES;
-    return nonce;
+    return this.#views[this.#next++]!;
   }
 }
 
 const nonces = new NoncePool();
+/** Scratch for the nonce of the open in progress (opens are synchronous, so one per thread suffices). */
+const openNonce = Buffer.allocUnsafeSlow(NONCE_BYTES);
 
 function keyFor(entry: KeyEntry, purpose: Purpose): Buffer {
   return purpose === 'cookie' ? entry.cookieKey : entry.recordKey;
@@ -160,13 +162,15 @@ export function openBytes(ring: KeyRing, purpose: Purpose, sealed: Uint8Array, a
   const index = ring.indexOf(view.readUInt32BE(1));
   if (index < 0) return null;
   const plaintext = Buffer.allocUnsafe(view.byteLength - SEAL_OVERHEAD);
+  // Copying 24 bytes into a scratch buffer is cheaper than making a view of them.
+  for (let i = 0; i < NONCE_BYTES; i++) openNonce[i] = view[1 + KEY_ID_BYTES + i]!;
   try {
     sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
       plaintext,
       null,
       view.subarray(HEADER_BYTES),
       additionalData,
-      view.subarray(1 + KEY_ID_BYTES, HEADER_BYTES),
+      openNonce,
       keyFor(ring.entries[index]!, purpose),
     );
   } catch {
