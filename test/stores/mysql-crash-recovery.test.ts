@@ -12,7 +12,7 @@ import { testKey } from '../helpers/manager.ts';
 import { codeOf, markMysqlTestRan, timed, uniqueTable } from '../helpers/mysql.ts';
 import mysql from 'mysql2/promise';
 
-const DEADLINE = 1000;
+const DEADLINE = 2000;
 /** Scheduling noise allowed past a deadline on a busy 2-core machine. */
 const SLACK = 500;
 const WORKERS = 6;
