@@ -125,7 +125,7 @@ function http(v: View): string {
     parts.push(`Ours on uWS did not run: ${v.reason(read('ours-uws'))}.`);
   }
   if (v.has(read('ours-node'), read('fastify-secure-session'))) {
-    parts.push(`On node:http, ours is ${v.compare(read('ours-node'), read('fastify-secure-session'), 'fastify + @fastify/secure-session')}: there node's HTTP parser, not the session, sets the pace.`);
+    parts.push(`On node:http, ours is ${v.compare(read('ours-node'), read('fastify-secure-session'), 'fastify + @fastify/secure-session')} (both run on node's own HTTP stack).`);
   } else if (!v.has(read('ours-node'))) {
     parts.push(`Ours on node:http did not run: ${v.reason(read('ours-node'))}.`);
   }
@@ -179,17 +179,17 @@ function pool(v: View): string {
   const k = (mode: string, n: number, what: 'ops' | 'cpu') => `pool.${what}.${mode}.${n}`;
   if (v.has(k('inline', 1, 'ops'), k('pool', 1, 'ops'), k('auto', 1, 'ops'))) {
     parts.push(
-      `At one round trip per turn, 'pool' is ${v.compare(k('pool', 1, 'ops'), k('inline', 1, 'ops'), 'inline')} (a worker round trip per operation costs far more than the microsecond of crypto it moves), while 'auto' is ${v.compare(k('auto', 1, 'ops'), k('inline', 1, 'ops'), 'inline')}.`,
+      `At one round trip per turn, 'pool' runs at ${v.ratio(k('pool', 1, 'ops'), k('inline', 1, 'ops'))} of inline's throughput (a worker round trip per operation costs far more than the microseconds of crypto it moves), and 'auto' at ${v.ratio(k('auto', 1, 'ops'), k('inline', 1, 'ops'))}.`,
     );
   }
   for (const n of [64, 256]) {
     if (!v.has(k('inline', n, 'ops'), k('pool', n, 'ops'), k('inline', n, 'cpu'), k('pool', n, 'cpu'))) continue;
     parts.push(
-      `At ${n} per turn, 'pool' throughput is ${v.compare(k('pool', n, 'ops'), k('inline', n, 'ops'), 'inline')}, and its main-thread time per round trip is ${v.compare(k('pool', n, 'cpu'), k('inline', n, 'cpu'), 'inline')} (lower is better, so above 1× means it saves event-loop time).`,
+      `At ${n} per turn, 'pool' runs at ${v.ratio(k('pool', n, 'ops'), k('inline', n, 'ops'))} of inline's throughput, and inline spends ${v.ratio(k('pool', n, 'cpu'), k('inline', n, 'cpu'))} the main-thread time per round trip that 'pool' does (above 1× means the pool frees the event loop).`,
     );
   }
   parts.push(
-    'These round trips go through createSealer() and Promise.all exactly as the manager issues them, so per-call promise overhead is included; ' +
+    'These round trips go through createSealer() and Promise.all as the manager issues them, so per-call promise overhead is included; ' +
       'native-bench measures the batches alone. With one worker thread beside the event loop on 2 cores, the pool can at best move crypto off the loop, not add cores.',
   );
   return parts.join(' ');

@@ -60,7 +60,10 @@ let database: MariaDbOutcome = { ok: false, reason: 'no family in this run needs
 if (families.some((f) => f === 'stores' || f === 'cleanup')) {
   say(process.env.MYSQL_URL ? 'using MYSQL_URL' : 'starting a throwaway MariaDB (scripts/mariadb.mjs)');
   database = await startMariaDb(ROOT);
-  if (database.ok) process.env.MYSQL_URL = database.db.url;
+  if (database.ok) {
+    process.env.MYSQL_URL = database.db.url;
+    process.env.BENCH_DATABASE_ORIGIN = database.db.origin;
+  }
   else {
     say(`no database: ${database.reason}`);
     process.env.BENCH_NO_DATABASE = database.reason;

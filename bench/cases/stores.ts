@@ -199,7 +199,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
           const results = await interleavedThroughput(pairOf, {
             rounds,
             timeMs,
-            warmupMs: timeMs / 2,
+            warmupMs: timeMs,
             onRun: (id, round, value) => options.progress(`${id} run ${round}/${rounds}: ${Math.round(value).toLocaleString('en-US')} ops/s`),
           });
           for (const [id, values] of results) {

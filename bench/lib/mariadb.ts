@@ -36,7 +36,7 @@ export async function startMariaDb(root: string): Promise<MariaDbOutcome> {
   // The runner already tried and failed: say why once, do not try again in every family.
   if (process.env.BENCH_NO_DATABASE) return { ok: false, reason: process.env.BENCH_NO_DATABASE };
   const given = process.env.MYSQL_URL;
-  if (given) return { ok: true, db: { url: given, options: parse(given), origin: 'MYSQL_URL', stop: async () => {} } };
+  if (given) return { ok: true, db: { url: given, options: parse(given), origin: process.env.BENCH_DATABASE_ORIGIN ?? 'MYSQL_URL', stop: async () => {} } };
   const script = join(root, 'scripts', 'mariadb.mjs');
   if (!existsSync(script)) return { ok: false, reason: 'scripts/mariadb.mjs (the MySQL store issue) is not in this tree and MYSQL_URL is not set' };
   const mariadb = (await import(pathToFileURL(script).href)) as MariaDbScript;

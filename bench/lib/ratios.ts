@@ -22,5 +22,6 @@ export function ratioOf(a: Measurement, b: Measurement): Ratio {
 
 export function formatRatio(ratio: Ratio): string {
   const digits = ratio.median >= 10 ? 1 : 2;
+  if (ratio.min === ratio.max) return `${ratio.median.toFixed(digits)}×`;
   return `${ratio.median.toFixed(digits)}× (runs ${ratio.min.toFixed(digits)}–${ratio.max.toFixed(digits)}×)`;
 }
