@@ -180,16 +180,19 @@ export class MysqlStore implements SessionStore {
     });
   }
 
-  find(key: StoreKey): Promise<StoredRecord | null> {
+  // Keys and tags are checked before a connection is taken: a bad one is a caller's bug, not the connection's.
+
+  async find(key: StoreKey): Promise<StoredRecord | null> {
+    const id = keyBytes(key);
     return this.#withConnection('find', async (connection) => {
-      const rows = await execute<Row[]>(connection, this.#sql.find, [keyBytes(key)], true);
+      const rows = await execute<Row[]>(connection, this.#sql.find, [id], true);
       return rows[0] ? recordFrom(rows[0]) : null;
     });
   }
 
-  insert(key: StoreKey, write: RecordWrite): Promise<boolean> {
+  async insert(key: StoreKey, write: RecordWrite): Promise<boolean> {
+    const values = [keyBytes(key), tagBytes(write.userTag), tagBytes(write.tenantTag), write.expiresAt, write.sealed];
     return this.#withConnection('insert', async (connection) => {
-      const values = [keyBytes(key), tagBytes(write.userTag), tagBytes(write.tenantTag), write.expiresAt, write.sealed];
       try {
         await execute<ResultSetHeader>(connection, this.#sql.insert, values);
         return true;
@@ -200,24 +203,26 @@ export class MysqlStore implements SessionStore {
     });
   }
 
-  update(key: StoreKey, expectedVersion: number, write: RecordWrite): Promise<boolean> {
+  async update(key: StoreKey, expectedVersion: number, write: RecordWrite): Promise<boolean> {
+    const values = [tagBytes(write.userTag), tagBytes(write.tenantTag), write.expiresAt, write.sealed, keyBytes(key), expectedVersion];
     return this.#withConnection('update', async (connection) => {
-      const values = [tagBytes(write.userTag), tagBytes(write.tenantTag), write.expiresAt, write.sealed, keyBytes(key), expectedVersion];
       const result = await execute<ResultSetHeader>(connection, this.#sql.update, values);
       return result.affectedRows === 1;
     });
   }
 
-  touch(key: StoreKey, expiresAt: number): Promise<boolean> {
+  async touch(key: StoreKey, expiresAt: number): Promise<boolean> {
+    const id = keyBytes(key);
     return this.#withConnection('touch', async (connection) => {
       // mysql2 sets CLIENT_FOUND_ROWS: affectedRows counts the matched row even when expires_at was already this value.
-      const result = await execute<ResultSetHeader>(connection, this.#sql.touch, [expiresAt, keyBytes(key)]);
+      const result = await execute<ResultSetHeader>(connection, this.#sql.touch, [expiresAt, id]);
       return result.affectedRows === 1;
     });
   }
 
   async delete(key: StoreKey): Promise<void> {
-    await this.#withConnection('delete', (connection) => execute<ResultSetHeader>(connection, this.#sql.delete, [keyBytes(key)]));
+    const id = keyBytes(key);
+    await this.#withConnection('delete', (connection) => execute<ResultSetHeader>(connection, this.#sql.delete, [id]));
   }
 
   async deleteExpired(now: number): Promise<number> {
@@ -252,13 +257,14 @@ export class MysqlStore implements SessionStore {
     }
   }
 
-  listByUser(userTag: string, limit: number): Promise<KeyedRecord[]> {
+  async listByUser(userTag: string, limit: number): Promise<KeyedRecord[]> {
+    const tag = tagBytes(userTag);
     const rows = Number.isSafeInteger(limit) && limit > 0 ? limit : 0;
-    if (rows === 0) return Promise.resolve([]);
+    if (rows === 0) return [];
     return this.#withConnection('listByUser', async (connection) => {
       // Text protocol: a prepared statement per distinct limit would pile up on every pooled connection.
       const sql = `SELECT id, version, user_id, tenant_id, expires_at, data FROM \`${this.table}\` WHERE user_id = ? LIMIT ${rows}`;
-      const found = await query<KeyedRow[]>(connection, sql, [tagBytes(userTag)], true);
+      const found = await query<KeyedRow[]>(connection, sql, [tag], true);
       return found.map(([id, ...row]) => ({ key: id.toString('hex'), record: recordFrom(row) }));
     });
   }
