@@ -143,7 +143,7 @@ function http(v: View): string {
 
 function memory(v: View, family: FamilyResult): string {
   const parts = [...family.notes];
-  const ours = family.measurements.filter((m) => m.id.startsWith('memory.ours.'));
+  const ours = family.measurements.filter((m) => m.id.startsWith('memory.ours-direct.'));
   const peer = family.measurements.find((m) => m.id === 'memory.memorystore.100000');
   const ours100k = family.measurements.find((m) => m.id === 'memory.ours.100000');
   if (ours100k && peer) {

@@ -4,7 +4,12 @@
  * after full GCs. Prints one JSON line.
  * Usage: node --expose-gc --import tsx bench/cases/memory-child.ts <ours|memorystore> <N>
  */
-import { benchContext, benchManager, loginSessionData } from '../lib/engine.ts';
+import { randomBytes } from 'node:crypto';
+import type { SessionManager } from '../../src/index.ts';
+import type { RecordWrite } from '../../src/stores/store.ts';
+import { KeyRing, storeKeyHex } from '../../src/crypto/aead.ts';
+import { parseSessionId } from '../../src/token.ts';
+import { BENCH_KEY, benchContext, benchManager, loginSessionData } from '../lib/engine.ts';
 import { expressSessionObject, memorystore, promised } from '../lib/peer-stores.ts';
 
 const [kind, countText] = process.argv.slice(2);
@@ -15,6 +20,14 @@ if (!gc) throw new Error('memory-child needs --expose-gc');
 function settle(): NodeJS.MemoryUsage {
   for (let i = 0; i < 4; i++) gc!();
   return process.memoryUsage();
+}
+
+/** The record the manager stored for `id`, as the store holds it. */
+async function realSealedRecord(manager: SessionManager, id: string): Promise<RecordWrite> {
+  const key = storeKeyHex(new KeyRing(BENCH_KEY).current, parseSessionId(id)!);
+  const record = await manager.store.find(key);
+  if (!record) throw new Error('memory bench: the sample session is not in the store');
+  return { expiresAt: record.expiresAt, userTag: record.userTag, tenantTag: record.tenantTag, sealed: record.sealed };
 }
 
 const keep: unknown[] = [];
@@ -33,6 +46,21 @@ if (kind === 'ours') {
     await manager.save(ctx, session);
   }
   entries = (manager.store as unknown as { cacheStats?: { entries: number } }).cacheStats?.entries ?? count;
+  keep.push(manager);
+} else if (kind === 'ours-direct') {
+  // The same cache, filled below the manager with records of the real size: the manager's crypto makes a 1M fill
+  // take about a minute, and what is held per entry (key string, record object, sealed bytes, LRU slots) is the same.
+  const manager = await benchManager({ cache: { maxBytes: 8 * 1024 ** 3 } });
+  const ctx = benchContext();
+  const sample = await manager.create(ctx);
+  sample.data = loginSessionData('user0');
+  await manager.save(ctx, sample);
+  const store = manager.store;
+  const template = await realSealedRecord(manager, sample.id);
+  for (let i = 0; i < 1000; i++) await store.insert(randomBytes(32).toString('hex'), { ...template, sealed: Buffer.from(template.sealed) });
+  before = settle();
+  for (let i = 0; i < count; i++) await store.insert(randomBytes(32).toString('hex'), { ...template, sealed: Buffer.from(template.sealed) });
+  entries = count;
   keep.push(manager);
 } else if (kind === 'memorystore') {
   const store = promised(memorystore());
