@@ -33,13 +33,20 @@ if (!existsSync(join(bench, 'node_modules'))) {
 const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts ?? {};
 let native = 'not run: the project has no `bench:native` script yet';
 if (scripts['bench:native']) {
-  // native-bench leaves BENCHMARKS.md alone on --quick unless told --write; `npm run bench` always rewrites the whole report.
-  const nativeArgs = args.includes('--quick') ? [...args, '--write'] : args;
+  // On --quick, native-bench prints its tables but leaves its section of BENCHMARKS.md (and its RESULTS.md) as its
+  // last full run wrote them: its own choice, so short noisy samples never replace full ones. The section carries its own date.
+  const nativeArgs = args.filter((a) => a === '--quick');
   step(`native-bench: npm run bench:native${nativeArgs.length ? ` -- ${nativeArgs.join(' ')}` : ''}`);
   const started = Date.now();
   const status = run(npm, ['run', 'bench:native', ...(nativeArgs.length ? ['--', ...nativeArgs] : [])]);
   const seconds = Math.round((Date.now() - started) / 1000);
-  native = status === 0 ? `ran first (${seconds} s); its section is below` : `failed (exit ${status}) after ${seconds} s; its section below may be from an earlier run`;
+  const quick = nativeArgs.includes('--quick');
+  native =
+    status !== 0
+      ? `failed (exit ${status}) after ${seconds} s; its section below is from an earlier run`
+      : quick
+        ? `ran first with --quick (${seconds} s), which prints its tables without writing them; its section below is from its last full run (see the date in it)`
+        : `ran first (${seconds} s) and wrote its section below`;
 }
 
 step(`bench: the engine and its peers${args.length ? ` (${args.join(' ')})` : ''}`);
