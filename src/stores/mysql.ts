@@ -227,6 +227,7 @@ export class MysqlStore implements SessionStore {
 
   async deleteExpired(now: number): Promise<number> {
     if (this.#closed) throw new SessionClosedError('session store is closed');
+    const started = performance.now();
     let lease: Lease;
     try {
       lease = await acquire(this.#pool, this.#timeout);
@@ -234,8 +235,10 @@ export class MysqlStore implements SessionStore {
       throw asStoreError('deleteExpired', error);
     }
     try {
-      // Each statement gets its own deadline: the whole cleanup of a big table may rightly take longer than one.
-      const [[locked]] = await lease.run(this.#timeout, (c) => execute<[[number | null]]>(c, 'SELECT GET_LOCK(?, 0)', [this.#lockName], true));
+      // Taking the connection and the lock share one deadline, like any operation. After that each batch
+      // gets a deadline of its own: cleaning a big table may rightly take longer than one.
+      const lockDeadline = Math.max(1, this.#timeout - (performance.now() - started));
+      const [[locked]] = await lease.run(lockDeadline, (c) => execute<[[number | null]]>(c, 'SELECT GET_LOCK(?, 0)', [this.#lockName], true));
       if (locked !== 1) return 0; // another node is cleaning this table
       let removed = 0;
       try {
