@@ -65,11 +65,16 @@ interface Target {
 export async function run(options: FamilyOptions): Promise<FamilyResult> {
   const rec = new FamilyRecorder('cleanup');
   // --quick scales down; the filesystem most, because seeding files and walking shard directories dominate its time.
-  const counts: Record<string, number> = { database: options.quick ? 20_000 : 1_000_000, filesystem: options.quick ? 2_000 : 1_000_000 };
+  // BENCH_CLEANUP_COUNT overrides both (a full filesystem run seeds and walks a million files, which takes many minutes).
+  const override = Number(process.env.BENCH_CLEANUP_COUNT) || 0;
+  const counts: Record<string, number> = {
+    database: override || (options.quick ? 20_000 : 1_000_000),
+    filesystem: override || (options.quick ? 2_000 : 1_000_000),
+  };
   const baselineMs = options.quick ? 1000 : 3000;
   const LIVE_SESSIONS = options.quick ? 100 : 500;
   const root = new URL('../..', import.meta.url).pathname;
-  rec.conditions['expired sessions'] = `${Object.entries(counts).map(([store, n]) => `${store} ${n.toLocaleString('en-US')}`).join(', ')}${options.quick ? ' (--quick scales these down from 1,000,000 each; run without --quick for the full figures)' : ''}, seeded below the manager (${SEALED_BYTES} B sealed record each)`;
+  rec.conditions['expired sessions'] = `${Object.entries(counts).map(([store, n]) => `${store} ${n.toLocaleString('en-US')}`).join(', ')}${options.quick || override ? ' (scaled down from 1,000,000 each by --quick or BENCH_CLEANUP_COUNT; a full run without either measures a million)' : ''}, seeded below the manager (${SEALED_BYTES} B sealed record each)`;
   rec.conditions['concurrent requests'] = `${LIVE_SESSIONS} live sessions, ${REQUEST_CONCURRENCY} load + save cycles in flight in the same process as cleanup; p50/p99 over ${baselineMs} ms before cleanup, then over the whole cleanup`;
   rec.conditions['runs'] = 'one cleanup per store (seeding a million records takes longer than the cleanup itself)';
 
