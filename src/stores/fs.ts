@@ -558,8 +558,10 @@ export class FilesystemStore implements SessionStore {
       const [top, ...lower] = files.versions;
       if (!top) continue;
       for (const file of lower) {
-        // Leftovers of crashed writers. A taken file of a live writer is its to remove.
-        if (file.takenBy === null || (await this.#takeable(dir, file))) await unlinkIfPresent(join(dir, file.name));
+        // Leftovers of crashed writers. A taken file of a live writer is its to remove; a lower
+        // published file may be a late publisher's, which must still find it in place to withdraw.
+        const leftover = file.takenBy === null ? await this.#olderThan(dir, file.name, this.#tempGraceMs) : await this.#takeable(dir, file);
+        if (leftover) await unlinkIfPresent(join(dir, file.name));
       }
       if (top.takenBy !== null && !(await this.#takeable(dir, top))) continue; // being replaced right now
       const prefix = await readPrefix(join(dir, top.name), HEADER_BYTES).catch((error: unknown) => {
@@ -589,6 +591,15 @@ export class FilesystemStore implements SessionStore {
     if (!(await unlinkIfPresent(join(dir, file.name)))) return false;
     await this.#dropMarker(userTag, key);
     return true;
+  }
+
+  async #olderThan(dir: string, name: string, ageMs: number): Promise<boolean> {
+    try {
+      return this.#wallClock() - (await stat(join(dir, name))).mtimeMs > ageMs;
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return false;
+      throw error;
+    }
   }
 
   async #sweepTemp(dir: string, name: string): Promise<void> {

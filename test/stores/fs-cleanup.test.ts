@@ -125,3 +125,19 @@ it('leaves a record whose expiry a touch extended just before cleanup', async ()
   assert.equal((await store.find(key))!.expiresAt, T0 + 60_000);
   assert.deepEqual(await readdir(store.layout.shardDir(key)), [`${key}.1.1`]);
 });
+
+it('removes an older leftover version only after the grace period (a late publisher may still be checking it)', async () => {
+  let wall = Date.now();
+  const { store } = await fixture({ wallClock: () => wall, tempGraceMs: 60_000 });
+  const key = randomKey();
+  await store.insert(key, recordWrite());
+  await store.update(key, 1, recordWrite());
+  const shard = store.layout.shardDir(key);
+  await writeFile(join(shard, `${key}.1.0`), 'left behind');
+  await store.deleteExpired(T0);
+  assert.deepEqual((await readdir(shard)).sort(), [`${key}.1.0`, `${key}.2.0`]);
+  assert.equal((await store.find(key))!.version, 2, 'the highest version is current');
+  wall += 120_000;
+  await store.deleteExpired(T0);
+  assert.deepEqual(await readdir(shard), [`${key}.2.0`]);
+});
