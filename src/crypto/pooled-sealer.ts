@@ -259,29 +259,17 @@ export class PooledSealer implements Sealer {
     return this.#pool?.threads ?? [];
   }
 
-  seal(purpose: Purpose, plaintext: Uint8Array, additionalData: Uint8Array): Promise<Buffer> {
-    if (this.#closed) return Promise.reject(new SessionClosedError());
-    if (this.#auto && this.#runsInlineNow(plaintext.byteLength)) {
-      this.#stats.inlineOps++;
-      try {
-        return Promise.resolve(sealBytes(this.#ring, purpose, plaintext, additionalData));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
+  // Async functions, like InlineSealer's: measured cheaper on the inline path than
+  // Promise.resolve() in a try/catch, and a throw still becomes a rejection.
+  async seal(purpose: Purpose, plaintext: Uint8Array, additionalData: Uint8Array): Promise<Buffer> {
+    if (this.#closed) throw new SessionClosedError();
+    if (this.#auto && this.#runsInlineNow(plaintext.byteLength)) return sealBytes(this.#ring, purpose, plaintext, additionalData);
     return this.#collect(opCode('seal', purpose), purpose, plaintext, additionalData) as Promise<Buffer>;
   }
 
-  open(purpose: Purpose, sealed: Uint8Array, additionalData: Uint8Array): Promise<Opened | null> {
-    if (this.#closed) return Promise.reject(new SessionClosedError());
-    if (this.#auto && this.#runsInlineNow(sealed.byteLength)) {
-      this.#stats.inlineOps++;
-      try {
-        return Promise.resolve(openBytes(this.#ring, purpose, sealed, additionalData));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
+  async open(purpose: Purpose, sealed: Uint8Array, additionalData: Uint8Array): Promise<Opened | null> {
+    if (this.#closed) throw new SessionClosedError();
+    if (this.#auto && this.#runsInlineNow(sealed.byteLength)) return openBytes(this.#ring, purpose, sealed, additionalData);
     return this.#collect(opCode('open', purpose), purpose, sealed, additionalData) as Promise<Opened | null>;
   }
 
@@ -318,15 +306,19 @@ export class PooledSealer implements Sealer {
    * puts it back. A real burst is unaffected: its collected batch is large.
    */
   #runsInlineNow(bytes: number): boolean {
-    if (this.#broken) return true;
+    if (this.#broken) {
+      this.#stats.inlineOps++;
+      return true;
+    }
     const turnOps = ++this.#turnOps;
     this.#turnBytes += bytes;
     if (!this.#turnEndScheduled && turnOps * 2 >= this.#thresholds.inlineBurstOps) this.#scheduleTurnEnd();
-    return (
+    const inline =
       this.#collecting.length === 0 &&
       turnOps <= this.#thresholds.inlineBurstOps * this.#burstScale &&
-      this.#turnBytes <= this.#thresholds.inlineBurstBytes * this.#burstScale
-    );
+      this.#turnBytes <= this.#thresholds.inlineBurstBytes * this.#burstScale;
+    if (inline) this.#stats.inlineOps++;
+    return inline;
   }
 
   #scheduleTurnEnd(): void {
