@@ -71,10 +71,10 @@ function initSql() {
 // As root, mariadbd must be told to stay root; as anyone else it runs as that user and --user is refused.
 const asRoot = () => (process.getuid?.() === 0 ? ['--user=root'] : []);
 
-function installDb(binaries, datadir, log) {
+function installDb(binaries, datadir, tmp, log) {
   const result = spawnSync(
     binaries.installDb,
-    ['--no-defaults', ...asRoot(), `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
+    ['--no-defaults', ...asRoot(), `--datadir=${datadir}`, `--tmpdir=${tmp}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
     { encoding: 'utf8' },
   );
   writeFileSync(log, `${result.stdout ?? ''}${result.stderr ?? ''}`, { flag: 'a' });
@@ -118,12 +118,23 @@ export async function startMariaDb({ dir, port, detached = false } = {}) {
   const binaries = findMariaDb();
   if (!binaries) throw new Error('mariadbd is not installed (apt-get install -y mariadb-server)');
   const root = dir ? resolve(dir) : mkdtempSync(join(tmpdir(), 'rockstar-mariadb-'));
-  mkdirSync(root, { recursive: true });
+  try {
+    return await startIn(binaries, root, port, detached);
+  } catch (error) {
+    if (!dir) rmSync(root, { recursive: true, force: true }); // a temp dir of our own: leave nothing behind
+    throw error;
+  }
+}
+
+async function startIn(binaries, root, port, detached) {
   const datadir = join(root, 'data');
+  // A private tmpdir: the server's temp files (bootstrap included) never meet other processes' in /tmp.
+  const tmp = join(root, 'tmp');
+  mkdirSync(tmp, { recursive: true });
   const socket = join(root, 'mariadbd.sock');
   const log = join(root, 'mariadbd.log');
   const initFile = join(root, 'init.sql');
-  if (!existsSync(join(datadir, 'mysql'))) installDb(binaries, datadir, log);
+  if (!existsSync(join(datadir, 'mysql'))) installDb(binaries, datadir, tmp, log);
   writeFileSync(initFile, initSql());
 
   // A fixed port (restart) gets one try; a fresh one is retried if another process grabbed it first.
@@ -138,6 +149,7 @@ export async function startMariaDb({ dir, port, detached = false } = {}) {
         ...asRoot(),
         `--datadir=${datadir}`,
         `--socket=${socket}`,
+        `--tmpdir=${tmp}`,
         `--port=${chosenPort}`,
         '--bind-address=127.0.0.1',
         '--skip-name-resolve',
