@@ -7,6 +7,7 @@ import type { FamilyResult, Measurement } from './lib/results.ts';
 import { formatRatio, ratioOf } from './lib/ratios.ts';
 import { formatWithUnit } from './lib/format.ts';
 import { median } from './lib/stats.ts';
+import { ENTRY_OVERHEAD_BYTES } from '../src/stores/lru.ts';
 
 class View {
   readonly #byId = new Map<string, Measurement>();
@@ -142,26 +143,38 @@ function http(v: View): string {
 }
 
 function memory(v: View, family: FamilyResult): string {
-  const parts = [...family.notes];
-  const ours = family.measurements.filter((m) => m.id.startsWith('memory.ours-direct.'));
-  const peer = family.measurements.find((m) => m.id === 'memory.memorystore.100000');
-  const ours100k = family.measurements.find((m) => m.id === 'memory.ours.100000');
-  if (ours100k && peer) {
-    const t = v.times('memory.ours.100000', 'memory.memorystore.100000');
+  const parts: string[] = [];
+  const perSession = (id: string) => Math.round(family.measurements.find((m) => m.id === id)?.values[0] ?? Number.NaN);
+  const direct = family.measurements.filter((m) => m.id.startsWith('memory.ours-direct.'));
+  if (v.has('memory.ours.100000', 'memory.memorystore.100000')) {
+    const ours = perSession('memory.ours.100000');
+    const peer = perSession('memory.memorystore.100000');
     parts.push(
-      t >= 1
-        ? `At 100k sessions ours costs ${v.ratio('memory.ours.100000', 'memory.memorystore.100000')} less memory per session than memorystore.`
-        : `At 100k sessions we are not ahead: memorystore needs ${v.ratio('memory.memorystore.100000', 'memory.ours.100000')} less per session. Our entry carries a sealed record (nonce, key id, tag: 45 B over the msgpack) and the LRU's bookkeeping, where memorystore keeps one plaintext JSON string.`,
+      ours <= peer
+        ? `At 100k sessions a cached session costs us ${ours} B against memorystore's ${peer} B.`
+        : `At 100k sessions we are not ahead: a cached session costs us ${ours} B against memorystore's ${peer} B (${(ours / peer).toFixed(2)}×). ` +
+            'Our entry holds a sealed record (key id, nonce and tag add 45 B to the msgpack), its 64-character store key and the LRU\'s bookkeeping; memorystore holds one plaintext JSON string per session.',
     );
   }
-  if (ours.length >= 2) {
-    const [first, last] = [ours[0]!, ours[ours.length - 1]!];
+  if (direct.length >= 2) {
+    const [first, last] = [direct[0]!, direct[direct.length - 1]!];
     const change = last.values[0]! / first.values[0]! - 1;
     parts.push(
       Math.abs(change) <= 0.1
-        ? `From ${first.group} to ${last.group} the cost per session moves by ${(change * 100).toFixed(0)}%: flat, so the byte budget (cache.maxBytes) maps to a session count linearly.`
-        : `From ${first.group} to ${last.group} the cost per session changes by ${(change * 100).toFixed(0)}%, so the byte budget does not map to a session count linearly.`,
+        ? `From ${first.group} to ${last.group} the cost per session moves by ${(change * 100).toFixed(0)}% (${Math.round(first.values[0]!)} → ${Math.round(last.values[0]!)} B): flat, so a byte budget maps to a session count linearly.`
+        : `From ${first.group} to ${last.group} the cost per session changes by ${(change * 100).toFixed(0)}%, so a byte budget does not map to a session count linearly.`,
     );
+    const sealed = last.extra?.sealed?.[0] ?? 0;
+    if (sealed > 0) {
+      const overhead = Math.round(last.values[0]! - sealed);
+      parts.push(
+        `Of that, ${sealed} B is the sealed record; the rest, about ${overhead} B, is what each entry costs besides its bytes. ` +
+          `The cache budgets each entry as sealed bytes + ENTRY_OVERHEAD_BYTES (${ENTRY_OVERHEAD_BYTES} B, src/stores/lru.ts)` +
+          (Math.abs(overhead - ENTRY_OVERHEAD_BYTES) / overhead > 0.15
+            ? `, so cache.maxBytes ${overhead > ENTRY_OVERHEAD_BYTES ? 'under' : 'over'}states real memory by about ${Math.round((Math.abs(overhead - ENTRY_OVERHEAD_BYTES) / (sealed + ENTRY_OVERHEAD_BYTES)) * 100)}% per entry.`
+            : ', which matches what is measured here.'),
+      );
+    }
   }
   return parts.join(' ');
 }

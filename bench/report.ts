@@ -55,6 +55,11 @@ function groupTable(group: string, rows: Measurement[], notRun: FamilyResult['no
     lines.push('', 'Ratios (ours ÷ other, paired run by run; above 1 means we are ahead):', '');
     for (const o of ours) for (const p of others) lines.push(`- ${o.label} vs ${p.label}: **${formatRatio(ratioOf(o, p))}**`);
   }
+  const ceiling = rows.find((m) => m.id.endsWith('.uws-hello'));
+  if (ceiling) {
+    lines.push('', `Share of the ceiling (each contender ÷ ${ceiling.label}, paired run by run):`, '');
+    for (const m of rows) if (m !== ceiling) lines.push(`- ${m.label}: ${formatRatio(ratioOf(m, ceiling))}`);
+  }
   lines.push('');
   return lines;
 }
@@ -71,7 +76,8 @@ function familySection(family: FamilyResult): string[] {
   }
   const groups = [...new Set([...family.measurements.map((m) => m.group), ...family.notRun.map((n) => n.group)])];
   for (const group of groups) lines.push(...groupTable(group, family.measurements.filter((m) => m.group === group), family.notRun));
-  if (family.family !== 'memory' && family.family !== 'cleanup' && family.family !== 'pool' && family.notes.length > 0) {
+  // The cleanup paragraph is made of its notes already; every other family lists its notes after the tables.
+  if (family.family !== 'cleanup' && family.notes.length > 0) {
     lines.push(...family.notes.map((n) => `- ${n}`), '');
   }
   return lines;

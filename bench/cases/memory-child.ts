@@ -33,6 +33,7 @@ async function realSealedRecord(manager: SessionManager, id: string): Promise<Re
 const keep: unknown[] = [];
 let before: NodeJS.MemoryUsage;
 let entries = 0;
+let sealedBytes = 0;
 const started = performance.now();
 if (kind === 'ours') {
   const manager = await benchManager({ cache: { maxBytes: 8 * 1024 ** 3 } });
@@ -57,6 +58,7 @@ if (kind === 'ours') {
   await manager.save(ctx, sample);
   const store = manager.store;
   const template = await realSealedRecord(manager, sample.id);
+  sealedBytes = template.sealed.byteLength;
   for (let i = 0; i < 1000; i++) await store.insert(randomBytes(32).toString('hex'), { ...template, sealed: Buffer.from(template.sealed) });
   before = settle();
   for (let i = 0; i < count; i++) await store.insert(randomBytes(32).toString('hex'), { ...template, sealed: Buffer.from(template.sealed) });
@@ -86,6 +88,7 @@ process.stdout.write(
     arrayBuffersPerSession: (after.arrayBuffers - before.arrayBuffers) / count,
     rssPerSession: (after.rss - before.rss) / count,
     fillSeconds,
+    sealedBytes,
   }) + '\n',
 );
 process.exit(0);
