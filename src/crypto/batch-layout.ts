@@ -7,7 +7,7 @@
  *
  *   [slot table: count × SLOT_BYTES][inputs and additional data][outputs]
  *
- * Each slot is SLOT_WORDS little-endian Uint32 words. The main thread fills
+ * Each slot is SLOT_WORDS Uint32 words (platform byte order: both threads share it). The main thread fills
  * the request words; the worker writes OUT_LEN and STATUS and writes each
  * result into the slot's output area, which is sized for it in advance
  * (seal: input + SEAL_OVERHEAD, open: input − SEAL_OVERHEAD).
