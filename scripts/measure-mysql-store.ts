@@ -1,7 +1,8 @@
 /**
  * Issue 5's measurement: ops/s through the manager with storageType
  * 'database' (MysqlStore behind the LRU cache) on a real MariaDB, for
- * create, load (cache hit and cache miss) and save, plus the load+save cycle.
+ * create, load (cache hit and cache miss) and save, plus the load+save cycle,
+ * beside the floor: the same INSERT and primary-key SELECT through a bare mysql2 pool.
  *
  *   node --import tsx scripts/measure-mysql-store.ts [--sessions 2000] [--concurrency 32] [--rounds 3]
  *
@@ -64,7 +65,14 @@ function manager(url: string, table: string, key: Buffer, staleMs: number): Prom
   });
 }
 
-type Case = 'create' | 'load (cache hit)' | 'load (cache miss)' | 'save' | 'load+save cycle (miss)';
+type Case =
+  | 'create'
+  | 'load (cache hit)'
+  | 'load (cache miss)'
+  | 'save'
+  | 'load+save cycle (miss)'
+  | 'floor: raw mysql2 INSERT (same row size)'
+  | 'floor: raw mysql2 SELECT by primary key';
 
 async function round(url: string): Promise<Record<Case, number>> {
   const table = `measure_${randomBytes(4).toString('hex')}`;
@@ -109,6 +117,29 @@ async function round(url: string): Promise<Record<Case, number>> {
     );
     const after = await cold.load(ctx, ids[7]!);
     if (after.data.visits !== 8 || after.data.lastPage !== '/cart/7') throw new Error('save check failed');
+
+    // The floor: the same statements straight through a mysql2 pool of the same size, no engine around them.
+    const raw = mysql.createPool({ uri: url, connectionLimit: POOL });
+    try {
+      const [stored] = (await raw.query(`SELECT id, data FROM \`${table}\` LIMIT ${SESSIONS}`)) as unknown as [Array<{ id: Buffer; data: Buffer }>];
+      const rawTable = `${table}_raw`;
+      await raw.query(`CREATE TABLE \`${rawTable}\` LIKE \`${table}\``);
+      ops['floor: raw mysql2 INSERT (same row size)'] = perSecond(
+        await timedConcurrent(SESSIONS, CONCURRENCY, async (i) => {
+          const row = stored[i % stored.length]!;
+          await raw.execute(`INSERT INTO \`${rawTable}\` (id, version, user_id, tenant_id, expires_at, data) VALUES (?, 1, NULL, NULL, ?, ?)`, [randomBytes(32), Date.now(), row.data]);
+        }),
+      );
+      ops['floor: raw mysql2 SELECT by primary key'] = perSecond(
+        await timedConcurrent(SESSIONS, CONCURRENCY, async (i) => {
+          const [rows] = (await raw.execute(`SELECT version, user_id, tenant_id, expires_at, data FROM \`${table}\` WHERE id = ?`, [stored[i % stored.length]!.id])) as unknown as [unknown[]];
+          if (rows.length !== 1) throw new Error('raw select check failed');
+        }),
+      );
+      await raw.query(`DROP TABLE \`${rawTable}\``);
+    } finally {
+      await raw.end();
+    }
   } finally {
     await Promise.all([warm.close(), cold.close()]);
     const admin = await mysql.createConnection(url);
