@@ -28,8 +28,8 @@ export interface StoreSetup {
 
 /**
  * The manager options for one store type. The database store needs a
- * server: MYSQL_URL (scripts/run-tests.mjs starts a local MariaDB and sets
- * it when MariaDB is installed). Returns a reason to skip when it is absent.
+ * server: MYSQL_URL (a full `npm test` starts a local MariaDB and sets it when
+ * MariaDB is installed). Returns a reason to skip when it is absent.
  */
 export async function storeSetup(storageType: StorageType): Promise<StoreSetup | { skip: string }> {
   if (storageType === 'cache') return { config: { storageType }, cleanup: async () => {} };
@@ -38,7 +38,11 @@ export async function storeSetup(storageType: StorageType): Promise<StoreSetup |
     return { config: { storageType, filesystemPath: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
   }
   const uri = process.env.MYSQL_URL;
-  if (!uri) return { skip: 'MYSQL_URL is not set (no MySQL/MariaDB to test the database store against)' };
+  if (!uri) {
+    // CI sets REQUIRE_MYSQL=1 (see scripts/run-tests.mjs): there, a missing database is a failure, not a skip.
+    if (process.env.REQUIRE_MYSQL === '1') throw new Error('REQUIRE_MYSQL=1 but MYSQL_URL is not set: the database store cannot be tested');
+    return { skip: 'MYSQL_URL is not set (no MySQL/MariaDB to test the database store against)' };
+  }
   return { config: { storageType, database: { uri, table: 'rockstar_e2e_sessions' } }, cleanup: async () => {} };
 }
 
