@@ -97,6 +97,17 @@ function stores(v: View): string {
       `${store[0]!.toUpperCase()}${store.slice(1)}: on a load + save cycle we are ${v.compare(id('cycle', 'ours'), id('cycle', 'peer'), peer)}; ` +
         `on a hot read ${v.compare(id('hit', 'ours'), id('hit', 'peer'), peer)}; on writes ${v.compare(id('write', 'ours'), id('write', 'peer'), peer)}.`,
     );
+    if (store === 'database') {
+      parts.push(
+        'Our hot read is served by the write-through LRU (each entry for at most cache.staleMs, 1 s by default, before it is read from MariaDB again); express-mysql-session asks MariaDB on every read. ' +
+          'Every write on both sides is a committed InnoDB write (flushed at each commit, the server default), which is why writes end up close together.',
+      );
+    }
+    if (store === 'filesystem') {
+      parts.push(
+        'Both filesystem stores fsync each write by default (ours: temp file, fsync, link into place; session-file-store: write-file-atomic), so the disk\'s flush latency bounds both write rates; our hot reads come from the LRU in front.',
+      );
+    }
     if (store === 'cache' && v.times(id('cycle', 'ours'), id('cycle', 'peer')) < 1) {
       parts.push(
         'memorystore keeps plaintext JSON strings in the process and does no cryptography at all; every one of our loads opens an AEAD record and hashes the id into its store key, ' +

@@ -127,6 +127,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
   rec.conditions['concurrency'] = `${CONCURRENCY} operations in flight (async loops in one process)`;
   rec.conditions['sessions'] = `${sessions} pre-created sessions per contender, visited round robin; data = the login example's session (4 keys)`;
   rec.conditions['timing'] = `${rounds} interleaved runs of ${timeMs} ms per contender and operation, after a warm-up`;
+  rec.conditions['peers'] = "express-session stores called through their own get/set callback API, as express-session calls them (so without express-session's cookie signing and middleware, which would only slow them further)";
   rec.conditions['ours'] = 'the whole manager: load() / save() with crypto.mode inline; filesystem and database have the write-through LRU in front (their defaults)';
 
   const db = await startMariaDb(root);
