@@ -7,7 +7,7 @@
  * Plain JavaScript, so it runs before anything is installed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +25,10 @@ function run(command, commandArgs, options = {}) {
   return result.status ?? 1;
 }
 
-if (!existsSync(join(bench, 'node_modules'))) {
+// Missing, or older than the lockfile (someone changed the peers): install exactly what the lockfile says.
+const installed = join(bench, 'node_modules', '.package-lock.json');
+const stale = !existsSync(installed) || statSync(installed).mtimeMs < statSync(join(bench, 'package-lock.json')).mtimeMs;
+if (stale) {
   step('installing bench/ dependencies (npm ci --prefix bench): the peers, kept out of the library');
   if (run(npm, ['ci', '--prefix', 'bench', '--no-audit', '--no-fund']) !== 0) process.exit(1);
 }
