@@ -23,6 +23,14 @@ function testFiles(dir) {
 }
 
 const isMysqlTest = (file) => basename(file).startsWith('mysql');
+// Other tests may use the database too when there is one (e.g. the HTTP end-to-end ones read MYSQL_URL).
+const usesDatabase = (file) => {
+  try {
+    return isMysqlTest(file) || readFileSync(file, 'utf8').includes('MYSQL_URL');
+  } catch {
+    return false; // a missing file: node --test reports it
+  }
+};
 // These kill -9 and SIGSTOP a server of their own, so they need mariadbd itself, not just a URL.
 const needsLocalMariaDb = (file) => /^mysql-(crash|hang)/.test(basename(file));
 
@@ -49,9 +57,8 @@ if (skipped.length > 0) {
 
 let server;
 let markerDir;
-const ranMysql = mysqlFiles.some((file) => files.includes(file));
-if (ranMysql) {
-  if (!env.MYSQL_URL) {
+if (files.some(usesDatabase)) {
+  if (!env.MYSQL_URL && haveMariaDb) {
     server = await startMariaDb();
     env.MYSQL_URL = server.url;
     console.log(`# MySQL tests: throwaway MariaDB on 127.0.0.1:${server.port} (pid ${server.pid}, ${server.dir})`);
