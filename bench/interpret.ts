@@ -100,7 +100,7 @@ function stores(v: View): string {
     if (store === 'database') {
       parts.push(
         'Our hot read is served by the write-through LRU (each entry for at most cache.staleMs, 1 s by default, before it is read from MariaDB again); express-mysql-session asks MariaDB on every read. ' +
-          'Every write on both sides is a committed InnoDB write (flushed at each commit, the server default), which is why writes end up close together.',
+          'Every write on both sides is one committed InnoDB statement, flushed at each commit (the server default): ours a compare-and-swap UPDATE on the record version, sealed first; express-mysql-session an upsert of plaintext JSON.',
       );
     }
     if (store === 'filesystem') {
