@@ -204,6 +204,7 @@ export class PooledSealer implements Sealer {
   readonly #thresholds: AutoThresholds;
   readonly #onError: (error: Error) => void;
   readonly #poolOptions: ConstructorParameters<typeof Piscina>[0];
+  readonly #workerKeys: { readonly encryptionKey: Uint8Array; readonly previousKeys: readonly Uint8Array[] };
   #pool: Piscina<BatchTask, BatchReply> | undefined;
 
   /** Operations of the current turn (auto mode), and their payload bytes. */
@@ -233,6 +234,11 @@ export class PooledSealer implements Sealer {
 
   constructor(ring: KeyRing, options: PooledSealerOptions) {
     this.#ring = ring;
+    // Kept (a replacement pool needs them) and zeroed by close().
+    this.#workerKeys = {
+      encryptionKey: Uint8Array.from(options.encryptionKey),
+      previousKeys: options.previousKeys.map((key) => Uint8Array.from(key)),
+    };
     this.#auto = options.mode === 'auto';
     this.#threads = options.threads;
     this.#maxQueue = options.maxQueue;
@@ -249,11 +255,7 @@ export class PooledSealer implements Sealer {
       concurrentTasksPerWorker: TASKS_PER_WORKER,
       // Per-task timing histograms cost main-thread time on every batch and nobody reads them.
       recordTiming: false,
-      workerData: {
-        encryptionKey: Uint8Array.from(options.encryptionKey),
-        previousKeys: options.previousKeys.map((key) => Uint8Array.from(key)),
-        ...options.extraWorkerData,
-      },
+      workerData: { ...this.#workerKeys, ...options.extraWorkerData },
     };
     // 'pool' starts its threads now so the first batch does not pay for thread start-up;
     // 'auto' starts them on the first batch that needs them (many apps never send one).
@@ -291,6 +293,8 @@ export class PooledSealer implements Sealer {
       while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
       this.#discardPool();
       while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+      this.#workerKeys.encryptionKey.fill(0);
+      for (const key of this.#workerKeys.previousKeys) key.fill(0);
     })();
     return this.#closing;
   }
