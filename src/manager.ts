@@ -56,6 +56,24 @@ function contextString(value: unknown): string | null {
   return value.length > MAX_CONTEXT_STRING ? value.slice(0, MAX_CONTEXT_STRING) : value;
 }
 
+/**
+ * Stores reject with SessionStoreError themselves (their contract); this
+ * net turns anything else into one. Handlers are made once per operation:
+ * the hot path then allocates no closure per call.
+ */
+const STORE_FAILURE = Object.fromEntries(
+  ['find', 'insert', 'update', 'touch', 'delete', 'deleteExpired', 'listByUser'].map((operation) => [
+    operation,
+    (error: unknown): never => {
+      throw asStoreError(operation, error);
+    },
+  ]),
+) as Record<'find' | 'insert' | 'update' | 'touch' | 'delete' | 'deleteExpired' | 'listByUser', (error: unknown) => never>;
+
+function guarded<T>(pending: Promise<T>, onFailure: (error: unknown) => never): Promise<T> {
+  return pending.catch(onFailure);
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -109,18 +127,8 @@ export class SessionManager {
       userAgent: contextString(ctx?.userAgent),
       data: {},
     };
-    // A fresh 256-bit id never collides in practice; the retry only makes insert-only semantics total.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const { id, bytes } = newSessionId();
-      const key = storeKeyHex(this.#ring.current, bytes);
-      const fields: RecordFields = { id, ...base };
-      const plaintext = encodeRecord(fields, false);
-      const write = await this.#recordWrite(key, fields, plaintext, expiresAt);
-      if (await this.#storeCall('insert', () => this.#store.insert(key, write))) {
-        return new Session(fields, expiresAt, { storeKey: key, version: 1, baseline: plaintext, absoluteExpiresAt });
-      }
-    }
-    throw new SessionStoreError('session store refused three fresh ids in a row');
+    const fresh = await this.#insertUnderFreshId(base, expiresAt, false);
+    return new Session(fresh.fields, expiresAt, { storeKey: fresh.key, version: 1, baseline: fresh.plaintext, absoluteExpiresAt });
   }
 
   async load(ctx: SessionContext, id: string): Promise<Session> {
@@ -142,6 +150,7 @@ export class SessionManager {
     let hasProtoKeys = assertStorable(session.data);
     this.#assertMetaFields(session);
     await this.#writers.run(state.storeKey, async () => {
+      await this.#assertNotExpired(session, state);
       let version = state.version;
       let data = session.data;
       let meta: Pick<RecordFields, 'userId' | 'tenantId' | 'ipAddress' | 'userAgent'> = session;
@@ -161,7 +170,7 @@ export class SessionManager {
         };
         const plaintext = this.#encodeBounded(fields, hasProtoKeys);
         const write = await this.#recordWrite(state.storeKey, fields, plaintext, expiresAt);
-        if (await this.#storeCall('update', () => this.#store.update(state.storeKey, version, write))) {
+        if (await guarded(this.#store.update(state.storeKey, version, write), STORE_FAILURE.update)) {
           state.version = version + 1;
           state.baseline = plaintext;
           session.data = data;
@@ -185,71 +194,112 @@ export class SessionManager {
     });
   }
 
-  /** Removes the session. Destroying a missing session resolves (idempotent). */
-  async destroy(ctx: SessionContext, id: string): Promise<void> {
+  /**
+   * Removes the session. Destroying a missing session resolves (idempotent).
+   * Takes an id, or a Session from this manager (then no lookup is needed).
+   */
+  async destroy(ctx: SessionContext, ref: string | Session): Promise<void> {
     this.#assertOpen();
-    const idBytes = parseSessionId(id);
-    if (!idBytes) return;
-    const located = await this.#locate(idBytes);
-    if (!located) return;
-    await this.#writers.run(located.key, () => this.#storeCall('delete', () => this.#store.delete(located.key)));
+    const key = this.#knownStoreKey(ref) ?? (await this.#locateRef(ref))?.key;
+    if (key === undefined) return;
+    await this.#writers.run(key, () => guarded(this.#store.delete(key), STORE_FAILURE.delete));
   }
 
   /**
    * Extends the idle expiry (never past the absolute lifetime) and re-issues
    * the cookie on ctx. A metadata-only write, skipped while the last
    * extension is younger than touchThreshold.
+   *
+   * Given a Session just returned by load or getSessionFromCookie (the
+   * usual middleware), the decision is made from its expiresAt without
+   * reading the store again; given an id, the record is read first.
    */
-  async refresh(ctx: SessionContext, id: string): Promise<void> {
+  async refresh(ctx: SessionContext, ref: string | Session): Promise<void> {
     this.#assertOpen();
+    const now = this.#now();
+    const state = ref instanceof Session ? sessionState(ref) : undefined;
+    if (state && (ref as Session).expiresAt.getTime() > now) {
+      const session = ref as Session;
+      const expiresAt = this.#extendedExpiry(session.expiresAt.getTime(), state.absoluteExpiresAt, now);
+      if (expiresAt === null) return;
+      await this.#touchAndReissue(ctx, state.storeKey, parseSessionId(session.id)!, expiresAt);
+      session.expiresAt = new Date(expiresAt);
+      return;
+    }
+    const id = typeof ref === 'string' ? ref : ref?.id;
     const idBytes = parseSessionId(id);
     const located = idBytes ? await this.#locate(idBytes) : null;
     if (!idBytes || !located) throw new SessionNotFoundError();
-    const now = this.#now();
     const { record } = located;
     if (record.expiresAt <= now) throw new SessionExpiredError();
-    const lastExtendedAt = record.expiresAt - this.config.sessionLifetime;
-    if (now - lastExtendedAt < this.config.touchThreshold) return;
+    if (this.#extendedExpiry(record.expiresAt, Infinity, now) === null) return;
+    // The absolute cap lives inside the sealed record: open it only when a write is due.
     const opened = await this.#openLocated(located);
     if (!opened) throw new SessionNotFoundError();
-    const expiresAt = Math.min(now + this.config.sessionLifetime, opened.fields.absoluteExpiresAt);
-    if (expiresAt <= record.expiresAt) return;
-    const touched = await this.#storeCall('touch', () => this.#store.touch(located.key, expiresAt));
+    const expiresAt = this.#extendedExpiry(record.expiresAt, opened.fields.absoluteExpiresAt, now);
+    if (expiresAt !== null) await this.#touchAndReissue(ctx, located.key, idBytes, expiresAt);
+  }
+
+  /** The new expiry a refresh should write, or null when the debounce or the absolute cap says there is nothing to do. */
+  #extendedExpiry(currentExpiresAt: number, absoluteExpiresAt: number, now: number): number | null {
+    const lastExtendedAt = currentExpiresAt - this.config.sessionLifetime;
+    if (now - lastExtendedAt < this.config.touchThreshold) return null;
+    const expiresAt = Math.min(now + this.config.sessionLifetime, absoluteExpiresAt);
+    return expiresAt > currentExpiresAt ? expiresAt : null;
+  }
+
+  async #touchAndReissue(ctx: SessionContext, key: StoreKey, idBytes: Buffer, expiresAt: number): Promise<void> {
+    const touched = await guarded(this.#store.touch(key, expiresAt), STORE_FAILURE.touch);
     if (!touched) throw new SessionNotFoundError('session was destroyed while this refresh was in flight');
     await this.#issueCookie(ctx, idBytes, expiresAt);
   }
 
-  /** A new id for the same data (defence against session fixation): the old id is dead afterwards. Sets the new cookie on ctx. */
+  /**
+   * A new id for the same data (defence against session fixation); sets the
+   * new cookie on ctx and returns the new Session. The object is saved first
+   * (merging with concurrent writers), then copied under a fresh id, then
+   * the old record is ended by a compare-and-swap at the version just saved:
+   * if a destroy or another write came in between, the copy is undone and
+   * the move retried (or ERR_SESSION_NOT_FOUND when the session is gone), so
+   * a destroyed session never comes back under a new id.
+   */
   async regenerate(ctx: SessionContext, session: Session): Promise<Session> {
     this.#assertOpen();
     const state = this.#stateOf(session);
-    const hasProtoKeys = assertStorable(session.data);
-    this.#assertMetaFields(session);
-    const now = this.#now();
-    const expiresAt = Math.min(now + this.config.sessionLifetime, state.absoluteExpiresAt);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const { id, bytes } = newSessionId();
-      const key = storeKeyHex(this.#ring.current, bytes);
-      const fields: RecordFields = {
-        id,
-        createdAt: session.createdAt.getTime(),
-        updatedAt: now,
-        absoluteExpiresAt: state.absoluteExpiresAt,
-        userId: session.userId,
-        tenantId: session.tenantId,
-        ipAddress: session.ipAddress,
-        userAgent: session.userAgent,
-        data: session.data,
-      };
-      const plaintext = this.#encodeBounded(fields, hasProtoKeys);
-      const write = await this.#recordWrite(key, fields, plaintext, expiresAt);
-      if (!(await this.#storeCall('insert', () => this.#store.insert(key, write)))) continue;
-      await this.#writers.run(state.storeKey, () => this.#storeCall('delete', () => this.#store.delete(state.storeKey)));
-      const renewed = new Session(fields, expiresAt, { storeKey: key, version: 1, baseline: plaintext, absoluteExpiresAt: state.absoluteExpiresAt });
-      await this.#issueCookie(ctx, bytes, expiresAt);
-      return renewed;
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      await this.save(ctx, session);
+      const moved = await this.#writers.run(state.storeKey, async () => {
+        const now = this.#now();
+        const expiresAt = Math.min(now + this.config.sessionLifetime, state.absoluteExpiresAt);
+        const base = {
+          createdAt: session.createdAt.getTime(),
+          updatedAt: now,
+          absoluteExpiresAt: state.absoluteExpiresAt,
+          userId: session.userId,
+          tenantId: session.tenantId,
+          ipAddress: session.ipAddress,
+          userAgent: session.userAgent,
+          data: session.data,
+        };
+        const hasProtoKeys = assertStorable(session.data);
+        const fresh = await this.#insertUnderFreshId(base, expiresAt, hasProtoKeys);
+        const endedFields: RecordFields = { ...base, id: session.id };
+        // Expired from this instant: if the delete below fails, readers already see the old id as ended.
+        const ended = await this.#recordWrite(state.storeKey, endedFields, this.#encodeBounded(endedFields, hasProtoKeys), now);
+        if (await guarded(this.#store.update(state.storeKey, state.version, ended), STORE_FAILURE.update)) {
+          await guarded(this.#store.delete(state.storeKey), STORE_FAILURE.delete);
+          return { ...fresh, expiresAt };
+        }
+        await guarded(this.#store.delete(fresh.key), STORE_FAILURE.delete);
+        return null;
+      });
+      if (moved) {
+        await this.#issueCookie(ctx, moved.idBytes, moved.expiresAt);
+        return new Session(moved.fields, moved.expiresAt, { storeKey: moved.key, version: 1, baseline: moved.plaintext, absoluteExpiresAt: state.absoluteExpiresAt });
+      }
+      await this.#backoff(attempt);
     }
-    throw new SessionStoreError('session store refused three fresh ids in a row');
+    throw new SessionConflictError();
   }
 
   // ---------------------------------------------------------------- data access
@@ -365,18 +415,20 @@ export class SessionManager {
 
   // ---------------------------------------------------------------- validation
 
-  /** True when the session exists and has not expired. Never throws for bad ids; store failures still reject. */
-  async isValid(id: string): Promise<boolean> {
+  /**
+   * True when the session exists and has not expired. Takes an id, or a
+   * Session from this manager (its store key is known: no hashing). Never
+   * throws for bad ids; store failures still reject.
+   */
+  async isValid(ref: string | Session): Promise<boolean> {
     this.#assertOpen();
-    const idBytes = parseSessionId(id);
-    if (!idBytes) return false;
-    const located = await this.#locate(idBytes);
+    const located = await this.#locateRef(ref);
     return located !== null && located.record.expiresAt > this.#now();
   }
 
   /** True when the session is past its lifetime, or missing. */
-  async isExpired(id: string): Promise<boolean> {
-    return !(await this.isValid(id));
+  async isExpired(ref: string | Session): Promise<boolean> {
+    return !(await this.isValid(ref));
   }
 
   // ---------------------------------------------------------------- users
@@ -403,7 +455,7 @@ export class SessionManager {
     for (;;) {
       const batch = (await this.#openAllForUser(userId, DEFAULT_LIST_LIMIT)).filter((o) => o.fields.id !== options.except);
       for (const { located } of batch) {
-        await this.#writers.run(located.key, () => this.#storeCall('delete', () => this.#store.delete(located.key)));
+        await this.#writers.run(located.key, () => guarded(this.#store.delete(located.key), STORE_FAILURE.delete));
         destroyed++;
       }
       // Each round deletes at least one session, so this ends; the last round finds none left.
@@ -416,7 +468,7 @@ export class SessionManager {
   /** Removes expired sessions from the store; resolves to how many were removed. */
   async cleanupExpired(): Promise<number> {
     this.#assertOpen();
-    return this.#storeCall('deleteExpired', () => this.#store.deleteExpired(this.#now()));
+    return guarded(this.#store.deleteExpired(this.#now()), STORE_FAILURE.deleteExpired);
   }
 
   /** Stops the cleanup timer, closes the sealer and the store. Idempotent; later calls reject with ERR_SESSION_CLOSED. */
@@ -473,14 +525,33 @@ export class SessionManager {
     };
   }
 
-  /** Runs a store call, turning anything that is not already a SessionError into ERR_SESSION_STORE. */
-  async #storeCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw asStoreError(operation, error);
-    }
+  /**
+   * A save must not revive a session past its lifetime. The object's own
+   * expiresAt settles it in the usual case; only when it says "expired" is
+   * the store asked, since another request may have extended it meanwhile.
+   */
+  async #assertNotExpired(session: Session, state: SessionState): Promise<void> {
+    const now = this.#now();
+    if (now >= state.absoluteExpiresAt) throw new SessionExpiredError();
+    if (now < session.expiresAt.getTime()) return;
+    const record = await guarded(this.#store.find(state.storeKey), STORE_FAILURE.find);
+    if (!record) throw new SessionNotFoundError();
+    if (record.expiresAt <= now) throw new SessionExpiredError();
   }
+
+  /** Inserts a record under a fresh id. A 256-bit id never collides in practice; the retry only makes insert-only total. */
+  async #insertUnderFreshId(base: Omit<RecordFields, 'id'>, expiresAt: number, hasProtoKeys: boolean): Promise<{ fields: RecordFields; key: StoreKey; idBytes: Buffer; plaintext: Buffer }> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { id, bytes } = newSessionId();
+      const key = storeKeyHex(this.#ring.current, bytes);
+      const fields: RecordFields = { id, ...base };
+      const plaintext = this.#encodeBounded(fields, hasProtoKeys);
+      const write = await this.#recordWrite(key, fields, plaintext, expiresAt);
+      if (await guarded(this.#store.insert(key, write), STORE_FAILURE.insert)) return { fields, key, idBytes: bytes, plaintext };
+    }
+    throw new SessionStoreError('session store refused three fresh ids in a row');
+  }
+
 
   /**
    * The record for an id. Store keys derive from the key that was current
@@ -491,10 +562,26 @@ export class SessionManager {
     const entries = this.#ring.entries;
     for (let i = 0; i < entries.length; i++) {
       const key = storeKeyHex(entries[i] as KeyEntry, idBytes);
-      const record = await this.#storeCall('find', () => this.#store.find(key));
+      const record = await guarded(this.#store.find(key), STORE_FAILURE.find);
       if (record) return { key, record };
     }
     return null;
+  }
+
+  /** The store key of a Session object from this manager, without hashing; undefined for ids and foreign objects. */
+  #knownStoreKey(ref: string | Session): StoreKey | undefined {
+    return ref instanceof Session ? sessionState(ref)?.storeKey : undefined;
+  }
+
+  /** The record named by an id or by a Session object. */
+  async #locateRef(ref: string | Session): Promise<Located | null> {
+    const known = this.#knownStoreKey(ref);
+    if (known !== undefined) {
+      const record = await guarded(this.#store.find(known), STORE_FAILURE.find);
+      return record ? { key: known, record } : null;
+    }
+    const idBytes = parseSessionId(typeof ref === 'string' ? ref : ref?.id);
+    return idBytes ? this.#locate(idBytes) : null;
   }
 
   async #openLocated(located: Located): Promise<Opened | null> {
@@ -509,7 +596,7 @@ export class SessionManager {
   }
 
   async #openAt(key: StoreKey): Promise<Opened | null> {
-    const record = await this.#storeCall('find', () => this.#store.find(key));
+    const record = await guarded(this.#store.find(key), STORE_FAILURE.find);
     return record ? this.#openLocated({ key, record }) : null;
   }
 
@@ -541,7 +628,7 @@ export class SessionManager {
     const seen = new Set<StoreKey>();
     const result: Opened[] = [];
     for (const entry of this.#ring.entries) {
-      const listed = await this.#storeCall('listByUser', () => this.#store.listByUser(tagHex(entry, userId), limit));
+      const listed = await guarded(this.#store.listByUser(tagHex(entry, userId), limit), STORE_FAILURE.listByUser);
       for (const located of listed) {
         if (seen.has(located.key)) continue;
         seen.add(located.key);
@@ -571,7 +658,7 @@ export class SessionManager {
         const plaintext = this.#encodeBounded(fields, assertStorable(fields.data));
         const expiresAt = Math.min(now + this.config.sessionLifetime, fields.absoluteExpiresAt);
         const write = await this.#recordWrite(located.key, fields, plaintext, expiresAt);
-        if (await this.#storeCall('update', () => this.#store.update(located.key, record.version, write))) return result;
+        if (await guarded(this.#store.update(located.key, record.version, write), STORE_FAILURE.update)) return result;
         await this.#backoff(attempt);
       }
       throw new SessionConflictError();

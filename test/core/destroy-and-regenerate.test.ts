@@ -93,6 +93,32 @@ describe('regenerate', () => {
     await manager.close();
   });
 
+  it('never brings a session destroyed on another node back under a new id', async () => {
+    const clock = new FakeClock();
+    const config = validateConfig({ storageType: 'cache', encryptionKey: testKey(), now: clock.read, cleanupInterval: 0 });
+    const store = new MemoryStore({ maxBytes: 1 << 20, now: clock.read });
+    const ring = new KeyRing(config.encryptionKey);
+    const nodeA = new SessionManager(config, ring, new InlineSealer(ring), store);
+    const nodeB = new SessionManager(config, ring, new InlineSealer(ring), store);
+    const ctx = context({ userId: 'victim' });
+    const stale = await nodeA.create(ctx);
+    await nodeB.destroy(ctx, stale.id); // "log out" elsewhere
+    await rejectsWithCode(nodeA.regenerate(ctx, stale), 'ERR_SESSION_NOT_FOUND');
+    assert.deepEqual(await nodeA.listForUser('victim'), []);
+    assert.deepEqual(ctx.setCookies, []);
+  });
+
+  it('keeps a concurrent write to the old id made before the move', async () => {
+    const { manager } = await cacheManager();
+    const ctx = context();
+    const session = await manager.create(ctx);
+    await manager.set(session.id, 'written-elsewhere', 1); // the object does not know about it
+    session.data.mine = 2;
+    const renewed = await manager.regenerate(ctx, session);
+    assert.deepEqual(renewed.data, { 'written-elsewhere': 1, mine: 2 });
+    await manager.close();
+  });
+
   it('refuses to regenerate an object that did not come from the manager', async () => {
     const { manager } = await cacheManager();
     await rejectsWithCode(manager.regenerate(context(), { id: 'x', data: {} } as never), 'ERR_SESSION_DATA');

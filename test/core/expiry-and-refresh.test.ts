@@ -84,6 +84,50 @@ describe('idle expiry, absolute lifetime and refresh', () => {
     await manager.close();
   });
 
+  it('refuses to save a session past its lifetime that cleanup has not removed yet (no revival)', async () => {
+    const { manager, clock } = await cacheManager({ sessionLifetime: HOUR });
+    const ctx = context();
+    const session = await manager.create(ctx);
+    clock.advance(HOUR);
+    session.data.late = true;
+    await rejectsWithCode(manager.save(ctx, session), 'ERR_SESSION_EXPIRED');
+    assert.equal(await manager.isValid(session.id), false);
+    await manager.close();
+  });
+
+  it('saves an object whose own expiry passed when another request extended the session', async () => {
+    const { manager, clock } = await cacheManager({ sessionLifetime: HOUR, touchThreshold: 0 });
+    const ctx = context();
+    const session = await manager.create(ctx);
+    clock.advance(HOUR / 2);
+    await manager.refresh(ctx, session.id);
+    clock.advance(HOUR / 2); // past the object's expiresAt, not the stored one
+    session.data.ok = true;
+    await manager.save(ctx, session);
+    assert.equal(await manager.get(session.id, 'ok'), true);
+    await manager.close();
+  });
+
+  it('refresh, isValid and destroy accept the Session object itself', async () => {
+    const { manager, clock } = await cacheManager({ sessionLifetime: HOUR, touchThreshold: MINUTE });
+    const ctx = context();
+    const session = await manager.create(ctx);
+    await manager.refresh(ctx, session);
+    assert.equal(ctx.setCookies.length, 0, 'debounced');
+    clock.advance(MINUTE);
+    await manager.refresh(ctx, session);
+    assert.equal(ctx.setCookies.length, 1);
+    assert.equal(session.expiresAt.getTime(), clock.now + HOUR);
+    assert.equal((await manager.load(ctx, session.id)).expiresAt.getTime(), clock.now + HOUR);
+    assert.equal(await manager.isValid(session), true);
+    await manager.destroy(ctx, session);
+    assert.equal(await manager.isValid(session), false);
+    assert.equal(await manager.isExpired(session), true);
+    clock.advance(MINUTE);
+    await rejectsWithCode(manager.refresh(ctx, session), 'ERR_SESSION_NOT_FOUND');
+    await manager.close();
+  });
+
   it('reports unknown and malformed ids as not found, never touching the store with them', async () => {
     const { manager } = await cacheManager();
     for (const id of ['', 'short', 'A'.repeat(43), '../'.repeat(15) + 'xx', 'A'.repeat(42) + 'B', '\u0000'.repeat(43)]) {
