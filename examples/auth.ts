@@ -40,12 +40,14 @@ export function requireSession(manager: SessionManager, handler: SessionHandler,
     const session = await manager.getSessionFromCookie(exchange.ctx);
     // getSessionFromCookie already refuses expired sessions; this is the seed's explicit IsValid step
     // (it also catches a session destroyed by another request since it was read).
-    if (!(await manager.isValid(session.id))) {
+    // Passing the Session (not session.id) lets the manager skip re-hashing the id into its store key.
+    if (!(await manager.isValid(session))) {
       exchange.json(401, { error: 'Invalid session' });
       return;
     }
-    // Sliding expiry. Cheap: the manager skips the write (and the cookie) until touchThreshold has passed.
-    if (refresh) await manager.refresh(exchange.ctx, session.id);
+    // Sliding expiry. Given the Session, the manager decides from its expiresAt without another read,
+    // and skips the write (and the cookie) until touchThreshold has passed.
+    if (refresh) await manager.refresh(exchange.ctx, session);
     await handler(exchange, session);
   };
 }
