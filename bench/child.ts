@@ -16,7 +16,7 @@ const options: FamilyOptions = { quick, progress: (line) => process.stderr.write
 const loadBefore = loadavg()[0]!;
 const result = await module.run(options);
 // Other work on a shared machine is the main source of noise: say how busy it was while this family ran.
-result.conditions['machine load'] = `1-minute load average ${loadBefore.toFixed(1)} when this section started, ${loadavg()[0]!.toFixed(1)} when it ended (2 cores: above 2, other work competed for them)`;
+result.conditions['machine load'] = `1-minute load average ${loadBefore.toFixed(1)} when this section started, ${loadavg()[0]!.toFixed(1)} when it ended (2 cores; the bench itself keeps up to about 2 busy, so well above 2 means other work competed)`;
 writeFileSync(out, JSON.stringify(result, null, 2));
 // Peers (express-mysql-session, fastify) may leave handles open; the result is written, so leave now.
 process.exit(0);

@@ -109,7 +109,7 @@ export function renderReport(input: ReportInput, nativeBlock: string): string {
     `- commit: ${c.commit}${c.dirty ? ' (with uncommitted changes in tracked files)' : ''}`,
     `- run: ${c.quick ? '`--quick` (short runs; numbers are noisier and some cases are scaled down, as each section says)' : 'full'}, ${Math.round(input.elapsedSeconds)} s in all`,
     `- machine: ${c.machine}; CPU ${c.cpu}; ${c.cores} cores shared by servers and load generators; ${c.memory}`,
-    `- load average (1 min): ${c.loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at the end (above 2 means other work shared the cores)`,
+    `- load average (1 min): ${c.loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at the end (2 cores; the bench itself keeps up to about 2 busy, so well above 2 means other work shared them)`,
     `- Node ${c.node}`,
     `- native-bench: ${input.nativeBench}`,
     `- versions: ${Object.entries(c.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
