@@ -23,7 +23,10 @@ export async function createStore(config: ResolvedConfig): Promise<SessionStore>
       const store = new FilesystemStore({ path: config.filesystemPath, fsync: config.filesystem.fsync, onError: config.onError });
       return new CachedStore(store, { maxBytes: config.cache.maxBytes, staleMs: config.cache.staleMs, now: config.now });
     }
-    default:
-      throw new SessionConfigError(`storageType must be 'cache' in this build; received '${config.storageType}'`);
+    default: {
+      // validateConfig() admits only the three types above.
+      const unknown: never = config.storageType;
+      throw new SessionConfigError(`storageType must be 'database', 'cache' or 'filesystem'; received '${String(unknown)}'`);
+    }
   }
 }
