@@ -105,7 +105,16 @@ function stores(v: View): string {
     }
     if (store === 'filesystem') {
       parts.push(
-        'Both filesystem stores fsync each write by default (ours: temp file, fsync, link into place; session-file-store: write-file-atomic), so the disk\'s flush latency bounds both write rates; our hot reads come from the LRU in front.',
+        'Both filesystem stores fsync each write by default (ours: temp file, fsync, link into place; session-file-store: write-file-atomic); our hot reads come from the LRU in front, session-file-store reads and parses the file each time.',
+      );
+    }
+    if (store === 'filesystem' && v.has(id('write', 'ours-nofsync'), id('write', 'peer'))) {
+      const gain = v.times(id('write', 'ours-nofsync'), id('write', 'ours'));
+      parts.push(
+        `With filesystem.fsync = false, our writes are ${v.compare(id('write', 'ours-nofsync'), id('write', 'peer'), 'session-file-store (which still flushes)')}, ${gain.toFixed(1)}× our default: ` +
+          (gain >= 3
+            ? 'the flush per write is most of what a write costs.'
+            : "so the flush is only part of a write's cost; the rest is the store's own file operations per write (temp file, link into place, take and retire the old version)."),
       );
     }
     if (store === 'cache' && v.times(id('cycle', 'ours'), id('cycle', 'peer')) < 1) {

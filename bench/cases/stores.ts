@@ -31,7 +31,7 @@ const OP_LABEL: Record<Op, string> = {
   write: 'write (save of a changed session)',
 };
 
-async function ourContenders(prefix: string, manager: SessionManager, sessions: number): Promise<ThroughputContender[]> {
+async function ourContenders(prefix: string, manager: SessionManager, sessions: number, side = 'ours'): Promise<ThroughputContender[]> {
   const ctx = benchContext();
   const make = async (): Promise<Session> => {
     const session = await manager.create(ctx);
@@ -52,7 +52,7 @@ async function ourContenders(prefix: string, manager: SessionManager, sessions: 
   if (check.data.username === undefined) throw new Error(`${prefix}: correctness check failed: loaded session lost its data`);
   return [
     {
-      id: `${prefix}.cycle.ours`,
+      id: `${prefix}.cycle.${side}`,
       kind: 'async',
       concurrency: CONCURRENCY,
       op: async () => {
@@ -61,9 +61,9 @@ async function ourContenders(prefix: string, manager: SessionManager, sessions: 
         await manager.save(ctx, session);
       },
     },
-    { id: `${prefix}.hit.ours`, kind: 'async', concurrency: CONCURRENCY, op: () => manager.load(ctx, ids.next()) },
+    { id: `${prefix}.hit.${side}`, kind: 'async', concurrency: CONCURRENCY, op: () => manager.load(ctx, ids.next()) },
     {
-      id: `${prefix}.write.ours`,
+      id: `${prefix}.write.${side}`,
       kind: 'async',
       concurrency: CONCURRENCY,
       op: async () => {
@@ -112,6 +112,8 @@ interface Pair {
   readonly prefix: string;
   readonly title: string;
   readonly oursLabel: string;
+  /** A second configuration of ours, measured alongside (e.g. the filesystem store without fsync, to show what fsync costs). */
+  readonly variant?: { readonly side: string; readonly label: string; readonly make: () => Promise<ManagerOutcome> };
   readonly peerLabel: string;
   readonly sessions: number;
   readonly ours: () => Promise<ManagerOutcome>;
@@ -156,6 +158,11 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
       peerLabel: 'session-file-store 1.5 (write-file-atomic, fsync on)',
       sessions,
       ours: () => filesystemManager(tempDir('fs')),
+      variant: {
+        side: 'ours-nofsync',
+        label: "ours: storageType 'filesystem' with filesystem.fsync = false (no flush per write; session-file-store still flushes)",
+        make: () => filesystemManager(tempDir('fs-nofsync'), { filesystem: { fsync: false } }),
+      },
       peer: async () => {
         const dir = tempDir('sfs');
         const store = sessionFileStore(dir);
@@ -188,9 +195,11 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
         for (const op of OPS) rec.notRun.push({ id: `${pair.prefix}.${op}.${side}`, label, group: `${pair.title}: ${OP_LABEL[op]}`, reason: outcome.reason });
       }
       if (!ours.ok && !peer.ok) continue;
+      const variant = ours.ok && pair.variant ? await pair.variant.make() : undefined;
       try {
         const contenders = [
           ...(ours.ok ? await ourContenders(pair.prefix, ours.manager, pair.sessions) : []),
+          ...(variant?.ok ? await ourContenders(pair.prefix, variant.manager, pair.sessions, pair.variant!.side) : []),
           ...(peer.ok ? await peerContenders(pair.prefix, peer.store, pair.sessions) : []),
         ];
         if (ours.ok) rec.notes.push(`${pair.title}: our store is '${ours.manager.store.name}'.`);
@@ -204,10 +213,10 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
             onRun: (id, round, value) => options.progress(`${id} run ${round}/${rounds}: ${Math.round(value).toLocaleString('en-US')} ops/s`),
           });
           for (const [id, values] of results) {
-            const ours = id.endsWith('.ours');
+            const ours = !id.endsWith('.peer');
             rec.measurements.push({
               id,
-              label: ours ? pair.oursLabel : pair.peerLabel,
+              label: id.endsWith('.peer') ? pair.peerLabel : id.endsWith('.ours') ? pair.oursLabel : pair.variant!.label,
               group: `${pair.title}: ${OP_LABEL[op]}`,
               ours,
               unit: 'ops/s',
@@ -217,6 +226,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
           }
         }
       } finally {
+        if (variant?.ok) await variant.cleanup();
         if (ours.ok) await ours.cleanup();
         if (peer.ok) await peer.cleanup();
       }
