@@ -43,6 +43,14 @@ const RATIO_GOALS: readonly RatioGoal[] = [
     describe: (r) => `ours ÷ session-file-store on writes = ${r}`,
   },
   {
+    issue: 4,
+    goal: 'the same with filesystem.fsync = false on our side (for information: session-file-store still flushes)',
+    better: 'stores.filesystem.write.ours-nofsync',
+    worse: 'stores.filesystem.write.peer',
+    test: (r) => r >= 10,
+    describe: (r) => `ours without fsync ÷ session-file-store on writes = ${r}`,
+  },
+  {
     issue: 5,
     goal: 'database ≥ 3× express-mysql-session on a load + save cycle',
     better: 'stores.database.cycle.ours',
