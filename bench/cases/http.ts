@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { AUTOCANNON_VERSION, LoadGenerator, type LoadJob, type LoadResult } from '../lib/load.ts';
 import { FamilyRecorder, type FamilyOptions, type FamilyResult } from '../lib/results.ts';
 import { startServer, type ServerProcess } from '../lib/server-process.ts';
+import { waitUntilQuiet } from '../lib/settle.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LOGIN_BODY = JSON.stringify({ username: 'bench', password: 'rockstar' });
@@ -86,7 +87,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
   const warmupSeconds = options.quick ? 0.3 : 2;
   const connections = 32;
   rec.conditions['load generator'] = `autocannon ${AUTOCANNON_VERSION} (API) in its own long-lived process, ${connections} connections, no pipelining, ${durationSeconds} s per run`;
-  rec.conditions['runs'] = `${rounds} interleaved runs per contender and mix after a ${warmupSeconds} s warm-up; server and load generator share the 2 cores`;
+  rec.conditions['runs'] = `${rounds} interleaved runs per contender and mix after a ${warmupSeconds} s warm-up; server and load generator share the 2 cores; each run waits until the previous run's server is idle (at most 3 s)`;
   rec.conditions['app'] = 'POST /login {username, password} creates a session holding user_id, username, roles, login_time (and regenerates its id); GET /profile answers {user_id, username, login_time} or 401';
   rec.conditions['ours'] = "examples/app.ts as `npm start` runs it (SESSION_STORE=cache, crypto mode default 'auto'; its /profile also checks isValid and calls refresh, debounced), HTTP_SERVER=uws or node";
   rec.conditions['req/s'] = 'responses with a 2xx status per second (errors and non-2xx are counted apart and must be 0)';
@@ -130,12 +131,20 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
         : { url: `${base}/login`, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: LOGIN_BODY, connections, durationSeconds: seconds };
     };
 
+    // Each run starts only once the previous run's server has gone quiet (a server may keep collecting garbage
+    // after its load stops, which would steal CPU from the next contender on a 2-core machine).
+    let previous: ServerProcess | undefined;
+    const settledRun = async (id: string, job: LoadJob): Promise<LoadResult> => {
+      if (previous?.child.pid) await waitUntilQuiet(previous.child.pid);
+      previous = running.get(id)!.server;
+      return drive(job);
+    };
     const results = new Map<string, LoadResult[]>();
-    for (const mix of MIXES) for (const id of running.keys()) await drive(jobFor(id, mix.id, warmupSeconds));
+    for (const mix of MIXES) for (const id of running.keys()) await settledRun(id, jobFor(id, mix.id, warmupSeconds));
     for (let round = 1; round <= rounds; round++) {
       for (const mix of MIXES) {
         for (const id of running.keys()) {
-          const result = await drive(jobFor(id, mix.id, durationSeconds));
+          const result = await settledRun(id, jobFor(id, mix.id, durationSeconds));
           const key = `http.${mix.id}.${id}`;
           results.set(key, [...(results.get(key) ?? []), result]);
           const flagged = result.non2xx + result.errors > 0 ? ` (${result.non2xx} non-2xx, ${result.errors} errors)` : '';
