@@ -133,7 +133,7 @@ function http(v: View): string {
   if (v.has(read('ours-uws'), read('uws-hello'))) {
     parts.push(
       `Ours on uWS serves GET /profile at ${v.value(read('ours-uws'))}, ${v.ratio(read('ours-uws'), read('uws-hello'))} of the bare uWS hello world. ` +
-        'Server and autocannon share the two cores, and a single autocannon process tops out not far above what the hello world serves, so the ceiling is partly the load generator\'s own limit: a ratio to it overstates how close a contender is to bare uWS.',
+        'Server and autocannon share the two cores, so the ceiling is what one server core serves to one autocannon process, not bare uWS\'s limit on a bigger machine; ratios to it compare contenders under that same limit.',
     );
     for (const [id, name] of [
       ['fastify-secure-session', 'fastify + @fastify/secure-session'],
