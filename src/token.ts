@@ -49,8 +49,13 @@ export function parseSessionId(id: unknown): Buffer | null {
 
 export function encodeTokenPayload(idBytes: Uint8Array, expiresAt: number): Buffer {
   const payload = Buffer.allocUnsafe(TOKEN_PAYLOAD_BYTES);
-  payload.set(idBytes, 0);
-  payload.writeUIntBE(Math.max(0, Math.floor(expiresAt)), ID_BYTES, EXPIRY_BYTES);
+  // Plain stores: at 32 + 6 bytes, cheaper than TypedArray.set and writeUIntBE (this runs on every cookie issued).
+  for (let i = 0; i < ID_BYTES; i++) payload[i] = idBytes[i]!;
+  let ms = Math.max(0, Math.floor(expiresAt));
+  for (let i = TOKEN_PAYLOAD_BYTES - 1; i >= ID_BYTES; i--) {
+    payload[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
   return payload;
 }
 
