@@ -19,6 +19,8 @@ export class LatencyLoop {
   #windowStart = 0;
   #running = false;
   #workers: Promise<void>[] = [];
+  /** The first failure seen, for the report. */
+  firstError: unknown;
 
   constructor(op: () => Promise<unknown>, concurrency: number) {
     this.#op = op;
@@ -34,8 +36,12 @@ export class LatencyLoop {
         try {
           await this.#op();
           this.#latencies.push(performance.now() - t0);
-        } catch {
+        } catch (error) {
           this.#errors++;
+          this.firstError ??= error;
+          // A failure that needs no I/O (e.g. from memory) would otherwise spin this loop in
+          // microtasks and starve every timer and socket in the process: yield a turn.
+          await new Promise((resolve) => setImmediate(resolve));
         }
       }
     });
@@ -50,7 +56,8 @@ export class LatencyLoop {
       opsPerSecond: latencies.length / ((now - this.#windowStart) / 1000),
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
-      max: latencies.length ? Math.max(...latencies) : Number.NaN,
+      // A loop, not Math.max(...latencies): a long window holds more samples than a call can take as arguments.
+      max: latencies.length ? latencies.reduce((a, b) => (b > a ? b : a), -Infinity) : Number.NaN,
       errors: this.#errors,
     };
     this.#latencies = [];
