@@ -138,8 +138,11 @@ export class MysqlStore implements SessionStore {
     socket?.once('close', () => this.#connections.delete(connection));
   }
 
-  /** Runs `step` on one pool connection under the operation deadline; every failure becomes ERR_SESSION_STORE. */
-  async #withConnection<T>(operation: string, step: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  /**
+   * Leases one pool connection (the wait counts against the operation's deadline), hands it to `use`
+   * with the time left, and releases it; every failure becomes ERR_SESSION_STORE.
+   */
+  async #withLease<T>(operation: string, use: (lease: Lease, remainingMs: number) => Promise<T>): Promise<T> {
     if (this.#closed) throw new SessionClosedError('session store is closed');
     const started = performance.now();
     let lease: Lease;
@@ -149,12 +152,17 @@ export class MysqlStore implements SessionStore {
       throw asStoreError(operation, error);
     }
     try {
-      return await lease.run(Math.max(1, this.#timeout - (performance.now() - started)), step);
+      return await use(lease, Math.max(1, this.#timeout - (performance.now() - started)));
     } catch (error) {
       throw asStoreError(operation, error);
     } finally {
       lease.release();
     }
+  }
+
+  /** Runs `step` on one pool connection under the operation deadline. */
+  #withConnection<T>(operation: string, step: (connection: PoolConnection) => Promise<T>): Promise<T> {
+    return this.#withLease(operation, (lease, remainingMs) => lease.run(remainingMs, step));
   }
 
   open(): Promise<void> {
@@ -226,18 +234,9 @@ export class MysqlStore implements SessionStore {
   }
 
   async deleteExpired(now: number): Promise<number> {
-    if (this.#closed) throw new SessionClosedError('session store is closed');
-    const started = performance.now();
-    let lease: Lease;
-    try {
-      lease = await acquire(this.#pool, this.#timeout);
-    } catch (error) {
-      throw asStoreError('deleteExpired', error);
-    }
-    try {
+    return this.#withLease('deleteExpired', async (lease, lockDeadline) => {
       // Taking the connection and the lock share one deadline, like any operation. After that each batch
       // gets a deadline of its own: cleaning a big table may rightly take longer than one.
-      const lockDeadline = Math.max(1, this.#timeout - (performance.now() - started));
       const [[locked]] = await lease.run(lockDeadline, (c) => execute<[[number | null]]>(c, 'SELECT GET_LOCK(?, 0)', [this.#lockName], true));
       if (locked !== 1) return 0; // another node is cleaning this table
       let removed = 0;
@@ -253,11 +252,7 @@ export class MysqlStore implements SessionStore {
         await lease.run(this.#timeout, (c) => execute(c, 'SELECT RELEASE_LOCK(?)', [this.#lockName])).catch(() => {});
       }
       return removed;
-    } catch (error) {
-      throw asStoreError('deleteExpired', error);
-    } finally {
-      lease.release();
-    }
+    });
   }
 
   async listByUser(userTag: string, limit: number): Promise<KeyedRecord[]> {
