@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { createSessionManager, type SessionConfig, type SessionManager, type StorageType } from '../../src/index.ts';
 import type { AdapterOptions, RequestInfo } from '../../src/http/options.ts';
 import { startApp, type RunningApp, type ServerKind } from '../../examples/server.ts';
@@ -44,6 +45,43 @@ export async function storeSetup(storageType: StorageType): Promise<StoreSetup |
     return { skip: 'MYSQL_URL is not set (no MySQL/MariaDB to test the database store against)' };
   }
   return { config: { storageType, database: { uri, table: 'rockstar_e2e_sessions' } }, cleanup: async () => {} };
+}
+
+export interface SuiteApp {
+  /** The running app (only while the enclosing describe's tests run). */
+  readonly app: TestApp;
+  /** Why this store cannot be tested here (the database store without MYSQL_URL), or undefined. */
+  readonly skip: string | undefined;
+}
+
+/** Starts the example app over one store before the enclosing describe's tests, and stops it and cleans the store after. */
+export function appPerSuite(server: ServerKind, storageType: StorageType): SuiteApp {
+  let app: TestApp | undefined;
+  let store: StoreSetup | undefined;
+  let skip: string | undefined;
+  before(async () => {
+    const setup = await storeSetup(storageType);
+    if ('skip' in setup) {
+      skip = setup.skip;
+      console.log(`# skipping the ${storageType} store: ${skip}`);
+      return;
+    }
+    store = setup;
+    app = await startTestApp({ server, session: setup.config });
+  });
+  after(async () => {
+    await app?.close();
+    await store?.cleanup();
+  });
+  return {
+    get app(): TestApp {
+      if (!app) throw new Error(`the example app did not start on ${server} over the ${storageType} store`);
+      return app;
+    },
+    get skip(): string | undefined {
+      return skip;
+    },
+  };
 }
 
 export interface TestApp {

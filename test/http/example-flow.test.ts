@@ -5,61 +5,44 @@
  * skipped, with the reason printed, only when MYSQL_URL is not set).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { authenticateUser } from '../../examples/auth.ts';
-import { getWithCookie, login, postJson, uniqueUsername, SERVERS, sessionCookie, startTestApp, storeSetup, STORES, type StoreSetup, type TestApp, jsonOf } from './app-fixture.ts';
+import { getWithCookie, login, postJson, uniqueUsername, SERVERS, sessionCookie, appPerSuite, STORES, jsonOf } from './app-fixture.ts';
 
 const USER_AGENT = 'example-flow-test/1.0';
 
 for (const storageType of STORES) {
   for (const server of SERVERS) {
     describe(`example app on ${server} over the ${storageType} store`, () => {
-      let app: TestApp;
-      let store: StoreSetup | undefined;
-      let skip: string | undefined;
+      const suite = appPerSuite(server, storageType);
       const name = (base: string): string => uniqueUsername(base, `flow-${server}`);
 
-      before(async () => {
-        const setup = await storeSetup(storageType);
-        if ('skip' in setup) {
-          skip = setup.skip;
-          console.log(`# skipping the ${storageType} store: ${skip}`);
-          return;
-        }
-        store = setup;
-        app = await startTestApp({ server, session: setup.config });
-      });
-
-      after(async () => {
-        await app?.close();
-        await store?.cleanup();
-      });
 
       it('answers 401 to /profile, /cart and /logout without a cookie', async (t) => {
-        if (skip) return t.skip(skip);
+        if (suite.skip) return t.skip(suite.skip);
         for (const [method, path] of [['GET', '/profile'], ['GET', '/cart'], ['POST', '/logout'], ['POST', '/cart/items']] as const) {
-          const response = await fetch(app.url(path), { method });
+          const response = await fetch(suite.app.url(path), { method });
           assert.equal(response.status, 401, `${method} ${path}`);
           assert.equal((await jsonOf(response)).code, 'ERR_SESSION_INVALID_COOKIE');
         }
       });
 
       it('refuses a wrong password with 401 and creates no session', async (t) => {
-        if (skip) return t.skip(skip);
+        if (suite.skip) return t.skip(suite.skip);
         const user = authenticateUser(name('mallory'), 'rockstar')!;
-        const response = await postJson(app.url('/login'), { username: name('mallory'), password: 'hunter2' });
+        const response = await postJson(suite.app.url('/login'), { username: name('mallory'), password: 'hunter2' });
         assert.equal(response.status, 401);
         assert.deepEqual(await response.json(), { error: 'Invalid credentials' });
         assert.equal(sessionCookie(response), undefined);
-        assert.equal((await app.manager.listForUser(user.id)).length, 0);
+        assert.equal((await suite.app.manager.listForUser(user.id)).length, 0);
       });
 
       it('logs in, serves the profile, keeps a cart, regenerates on re-login and dies on logout', async (t) => {
-        if (skip) return t.skip(skip);
+        if (suite.skip) return t.skip(suite.skip);
         const ada = name('ada');
         const user = authenticateUser(ada, 'rockstar')!;
         const before = Date.now();
-        const loginResponse = await fetch(app.url('/login'), {
+        const loginResponse = await fetch(suite.app.url('/login'), {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
           body: JSON.stringify({ username: ada, password: 'rockstar' }),
@@ -74,7 +57,7 @@ for (const storageType of STORES) {
         assert.equal(loginResponse.headers.get('cache-control'), 'no-store');
         const cookie = sessionCookie(loginResponse)!;
 
-        const profile = await getWithCookie(app.url('/profile'), cookie);
+        const profile = await getWithCookie(suite.app.url('/profile'), cookie);
         assert.equal(profile.status, 200);
         const body = await jsonOf(profile);
         assert.deepEqual(Object.keys(body).sort(), ['login_time', 'user_id', 'username']);
@@ -84,7 +67,7 @@ for (const storageType of STORES) {
         assert.ok(loginTime >= before - 1000 && loginTime <= Date.now() + 1000, `login_time ${body.login_time} is the login's time`);
 
         // The session records who, from where, with what.
-        const [stored, ...others] = await app.manager.listForUser(user.id);
+        const [stored, ...others] = await suite.app.manager.listForUser(user.id);
         assert.equal(others.length, 0);
         assert.ok(stored);
         assert.deepEqual(stored.data.roles, ['user']);
@@ -94,22 +77,22 @@ for (const storageType of STORES) {
         assert.equal(stored.userAgent, USER_AGENT);
 
         // Cart: append (JSON and form bodies), read, clear.
-        let response = await postJson(app.url('/cart/items'), { productId: 'p-1' }, cookie);
+        let response = await postJson(suite.app.url('/cart/items'), { productId: 'p-1' }, cookie);
         assert.equal(response.status, 200);
         assert.deepEqual(await response.json(), { items: ['p-1'] });
-        response = await fetch(app.url('/cart/items'), {
+        response = await fetch(suite.app.url('/cart/items'), {
           method: 'POST',
           headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
           body: 'productId=p-2',
         });
         assert.deepEqual(await response.json(), { items: ['p-1', 'p-2'] });
-        response = await getWithCookie(app.url('/cart'), cookie);
+        response = await getWithCookie(suite.app.url('/cart'), cookie);
         assert.deepEqual(await response.json(), { items: ['p-1', 'p-2'] });
-        response = await postJson(app.url('/cart/items'), { productId: '' }, cookie);
+        response = await postJson(suite.app.url('/cart/items'), { productId: '' }, cookie);
         assert.equal(response.status, 400, 'an empty productId is refused');
 
         // Logging in again (form body) with the cookie: a new id, the cart kept, the old id dead.
-        response = await fetch(app.url('/login'), {
+        response = await fetch(suite.app.url('/login'), {
           method: 'POST',
           headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
           body: `username=${encodeURIComponent(ada)}&password=rockstar`,
@@ -117,45 +100,45 @@ for (const storageType of STORES) {
         assert.equal(response.status, 200);
         const renewed = sessionCookie(response)!;
         assert.ok(renewed && renewed !== cookie, 'a new cookie');
-        assert.equal((await getWithCookie(app.url('/profile'), cookie)).status, 401, 'the pre-regeneration cookie is dead');
-        assert.deepEqual(await (await getWithCookie(app.url('/cart'), renewed)).json(), { items: ['p-1', 'p-2'] });
-        assert.equal((await app.manager.listForUser(user.id)).length, 1, 'the old session is gone, not just unreferenced');
+        assert.equal((await getWithCookie(suite.app.url('/profile'), cookie)).status, 401, 'the pre-regeneration cookie is dead');
+        assert.deepEqual(await (await getWithCookie(suite.app.url('/cart'), renewed)).json(), { items: ['p-1', 'p-2'] });
+        assert.equal((await suite.app.manager.listForUser(user.id)).length, 1, 'the old session is gone, not just unreferenced');
 
-        response = await fetch(app.url('/cart'), { method: 'DELETE', headers: { cookie: renewed } });
+        response = await fetch(suite.app.url('/cart'), { method: 'DELETE', headers: { cookie: renewed } });
         assert.deepEqual(await response.json(), { items: [] });
-        assert.deepEqual(await (await getWithCookie(app.url('/cart'), renewed)).json(), { items: [] });
+        assert.deepEqual(await (await getWithCookie(suite.app.url('/cart'), renewed)).json(), { items: [] });
 
         // Logout: 200, the cookie cleared, and the old cookie is dead everywhere.
-        response = await fetch(app.url('/logout'), { method: 'POST', headers: { cookie: renewed } });
+        response = await fetch(suite.app.url('/logout'), { method: 'POST', headers: { cookie: renewed } });
         assert.equal(response.status, 200);
         assert.deepEqual(await response.json(), { message: 'Logged out successfully' });
         const cleared = response.headers.getSetCookie().find((h) => h.startsWith('rockstar_session='));
         assert.match(cleared ?? '', /^rockstar_session=; .*Max-Age=0/);
         for (const [method, path] of [['GET', '/profile'], ['GET', '/cart'], ['POST', '/logout']] as const) {
-          const after = await fetch(app.url(path), { method, headers: { cookie: renewed } });
+          const after = await fetch(suite.app.url(path), { method, headers: { cookie: renewed } });
           assert.equal(after.status, 401, `${method} ${path} after logout`);
         }
-        assert.equal((await app.manager.listForUser(user.id)).length, 0);
+        assert.equal((await suite.app.manager.listForUser(user.id)).length, 0);
       });
 
       it('starts a fresh session when a different user logs in over an existing one', async (t) => {
-        if (skip) return t.skip(skip);
-        const first = await login(app, name('grace'));
-        await postJson(app.url('/cart/items'), { productId: 'graces' }, first);
-        const response = await fetch(app.url('/login'), {
+        if (suite.skip) return t.skip(suite.skip);
+        const first = await login(suite.app, name('grace'));
+        await postJson(suite.app.url('/cart/items'), { productId: 'graces' }, first);
+        const response = await fetch(suite.app.url('/login'), {
           method: 'POST',
           headers: { cookie: first, 'content-type': 'application/json' },
           body: JSON.stringify({ username: name('linus'), password: 'rockstar' }),
         });
         const second = sessionCookie(response)!;
-        assert.deepEqual(await (await getWithCookie(app.url('/cart'), second)).json(), { items: [] }, "grace's cart does not follow linus");
-        assert.equal((await getWithCookie(app.url('/profile'), first)).status, 401);
-        assert.equal((await jsonOf(getWithCookie(app.url('/profile'), second))).username, name('linus'));
+        assert.deepEqual(await (await getWithCookie(suite.app.url('/cart'), second)).json(), { items: [] }, "grace's cart does not follow linus");
+        assert.equal((await getWithCookie(suite.app.url('/profile'), first)).status, 401);
+        assert.equal((await jsonOf(getWithCookie(suite.app.url('/profile'), second))).username, name('linus'));
       });
 
       it('logged nothing as a server failure', (t) => {
-        if (skip) return t.skip(skip);
-        assert.deepEqual(app.logged, []);
+        if (suite.skip) return t.skip(suite.skip);
+        assert.deepEqual(suite.app.logged, []);
       });
     });
   }
