@@ -114,11 +114,6 @@ export function encodeRecord(fields: RecordFields, hasProtoKeys: boolean): Buffe
   ]);
 }
 
-/** Encoded size of one value, for size limits on set(). */
-export function encodedSize(value: unknown): number {
-  return packr.pack(value).byteLength;
-}
-
 /** Rebuilds plain objects from msgpackr Maps, defining `__proto__` as an own key rather than a prototype. */
 function fromMaps(value: unknown): unknown {
   if (value instanceof Map) {

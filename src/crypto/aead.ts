@@ -20,7 +20,6 @@ export const HEADER_BYTES = 1 + KEY_ID_BYTES + NONCE_BYTES;
 export const SEAL_OVERHEAD = HEADER_BYTES + TAG_BYTES;
 
 export type Purpose = 'cookie' | 'record';
-export const PURPOSES: readonly Purpose[] = ['cookie', 'record'];
 
 /** libsodium KDF context: exactly 8 bytes, fixed forever (changing it changes every subkey). */
 const KDF_CONTEXT = Buffer.from('rsession', 'latin1');
