@@ -15,7 +15,34 @@ export type SessionErrorCode =
   | 'ERR_SESSION_STORE'
   | 'ERR_SESSION_CONFLICT'
   | 'ERR_SESSION_OVERLOADED'
-  | 'ERR_SESSION_CLOSED';
+  | 'ERR_SESSION_CLOSED'
+  | 'ERR_SESSION_CONTEXT';
+
+/**
+ * The HTTP status each code calls for, and whether a client should retry.
+ * Every SessionError carries these as `status` / `statusCode` (the
+ * `http-errors` convention), so any framework's error handler can map it;
+ * the built-in adapters answer from the same table (http/errors-to-status.ts).
+ *
+ * 401: the client holds no usable session. 400: the data offered cannot be
+ * stored. 503 + Retry-After: a store outage, a missed deadline, contention,
+ * overload or shutdown, all transient. 500: a bug or misconfiguration of the
+ * application (config, an oversized cookie, a missing key it asked for).
+ */
+export const SESSION_ERROR_STATUS: Readonly<Record<SessionErrorCode, { readonly status: number; readonly retry: boolean }>> = Object.freeze({
+  ERR_SESSION_CONFIG: { status: 500, retry: false },
+  ERR_SESSION_NOT_FOUND: { status: 401, retry: false },
+  ERR_SESSION_EXPIRED: { status: 401, retry: false },
+  ERR_SESSION_KEY_NOT_FOUND: { status: 500, retry: false },
+  ERR_SESSION_INVALID_COOKIE: { status: 401, retry: false },
+  ERR_SESSION_COOKIE_TOO_LARGE: { status: 500, retry: false },
+  ERR_SESSION_DATA: { status: 400, retry: false },
+  ERR_SESSION_STORE: { status: 503, retry: true },
+  ERR_SESSION_CONFLICT: { status: 503, retry: true },
+  ERR_SESSION_OVERLOADED: { status: 503, retry: true },
+  ERR_SESSION_CLOSED: { status: 503, retry: true },
+  ERR_SESSION_CONTEXT: { status: 500, retry: false },
+});
 
 export class SessionError extends Error {
   readonly code: SessionErrorCode;
@@ -23,6 +50,26 @@ export class SessionError extends Error {
   constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+  }
+
+  /** The HTTP status this failure calls for (see SESSION_ERROR_STATUS). */
+  get status(): number {
+    return SESSION_ERROR_STATUS[this.code].status;
+  }
+
+  /** Same as `status`, under the name Express's and Fastify's error handlers also read. */
+  get statusCode(): number {
+    return this.status;
+  }
+
+  /** True for transient failures (store down, overload, contention, shutdown): retrying later may succeed. */
+  get retryable(): boolean {
+    return SESSION_ERROR_STATUS[this.code].retry;
+  }
+
+  /** http-errors' convention: a message safe to show the client. Only client errors (4xx) are. */
+  get expose(): boolean {
+    return this.status < 500;
   }
 
   override get name(): string {
@@ -108,6 +155,13 @@ export class SessionOverloadedError extends SessionError {
 export class SessionClosedError extends SessionError {
   constructor(message = 'session manager is closed', options?: { cause?: unknown }) {
     super('ERR_SESSION_CLOSED', message, options);
+  }
+}
+
+/** The request context handed to the manager cannot do what the call needs (e.g. it has no appendSetCookie). */
+export class SessionContextError extends SessionError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SESSION_CONTEXT', message, options);
   }
 }
 

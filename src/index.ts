@@ -27,6 +27,9 @@ export {
   SessionConflictError,
   SessionOverloadedError,
   SessionClosedError,
+  SessionContextError,
+  SESSION_ERROR_STATUS,
   type SessionErrorCode,
 } from './errors.ts';
 export type { SessionStore, StoredRecord, RecordWrite, KeyedRecord, StoreKey } from './stores/store.ts';
+export { responseForError, RETRY_AFTER_SECONDS, type ErrorResponse } from './http/errors-to-status.ts';

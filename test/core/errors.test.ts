@@ -17,6 +17,7 @@ const table: Array<[Function, string, api.SessionError]> = [
   [api.SessionConflictError, 'ERR_SESSION_CONFLICT', new api.SessionConflictError('busy', { cause })],
   [api.SessionOverloadedError, 'ERR_SESSION_OVERLOADED', new api.SessionOverloadedError('full', { cause })],
   [api.SessionClosedError, 'ERR_SESSION_CLOSED', new api.SessionClosedError('closed', { cause })],
+  [api.SessionContextError, 'ERR_SESSION_CONTEXT', new api.SessionContextError('no appendSetCookie', { cause })],
 ];
 
 describe('every error class has a stable code and keeps its cause', () => {

@@ -4,6 +4,7 @@ import { it } from 'node:test';
 import { responseForError } from '../../src/http/errors-to-status.ts';
 import { HttpError } from '../../src/http/http-error.ts';
 import {
+  SessionError,
   CookieTooLargeError,
   InvalidCookieError,
   SessionClosedError,
@@ -15,6 +16,7 @@ import {
   SessionNotFoundError,
   SessionOverloadedError,
   SessionStoreError,
+  SessionContextError,
 } from '../../src/index.ts';
 
 const cases: Array<[string, unknown, number, boolean, Record<string, string>]> = [
@@ -24,8 +26,9 @@ const cases: Array<[string, unknown, number, boolean, Record<string, string>]> =
   ['unstorable data', new SessionDataError('functions cannot be stored'), 400, false, {}],
   ['overloaded', new SessionOverloadedError(), 503, false, { 'retry-after': '1' }],
   ['manager closed (shutting down)', new SessionClosedError(), 503, false, { 'retry-after': '1' }],
-  ['store failure', new SessionStoreError('db down'), 500, true, {}],
-  ['write conflict', new SessionConflictError(), 500, true, {}],
+  ['store failure (down or past its deadline)', new SessionStoreError('db down at /var/lib/mysql'), 503, true, { 'retry-after': '1' }],
+  ['write conflict', new SessionConflictError(), 503, true, { 'retry-after': '1' }],
+  ['a context that cannot set cookies', new SessionContextError('no appendSetCookie'), 500, true, {}],
   ['config error', new SessionConfigError('bad'), 500, true, {}],
   ['cookie too large', new CookieTooLargeError(5000, 4096), 500, true, {}],
   ['missing data key', new SessionKeyNotFoundError('cart'), 500, true, {}],
@@ -44,5 +47,10 @@ for (const [what, error, status, logged, headers] of cases) {
     assert.deepEqual({ ...response.headers }, headers);
     if (status === 500) assert.deepEqual(response.body, { error: 'internal server error' }, 'a 500 body names no detail');
     else assert.equal(response.body.code, (error as { code: string }).code);
+    assert.ok(!JSON.stringify(response.body).includes('/var/lib'), 'the body never carries the error message');
+    if (error instanceof SessionError) {
+      assert.equal(error.status, status, 'the error carries the status the adapters answer');
+      assert.equal(error.statusCode, status);
+    }
   });
 }

@@ -1,6 +1,7 @@
 /**
  * How failures reach the client: an overloaded engine is a 503 with
- * Retry-After; bad session data a 400; anything unexpected a 500 whose body
+ * Retry-After, and so is a store outage; bad session data a 400; anything
+ * unexpected a 500 whose body
  * says nothing of the cause, which goes to the log instead.
  */
 import assert from 'node:assert/strict';
@@ -57,14 +58,15 @@ for (const server of SERVERS) {
       assert.equal((await getWithCookie(app.url('/profile'), cookie)).status, 200, 'and recovers when the load passes');
     });
 
-    it('answers a store failure with a generic 500 and logs the detail', async () => {
+    it('answers a store failure with 503, Retry-After and a generic body, and logs the detail', async () => {
       failure = new SessionStoreError(`session store find failed: ${SECRET_DETAIL}`);
       const logged = app.logged.length;
       try {
         const response = await getWithCookie(app.url('/profile'), cookie);
-        assert.equal(response.status, 500);
+        assert.equal(response.status, 503);
+        assert.equal(response.headers.get('retry-after'), '1');
         const text = await response.text();
-        assert.deepEqual(JSON.parse(text), { error: 'internal server error' });
+        assert.deepEqual(JSON.parse(text), { error: 'session store unavailable, retry later', code: 'ERR_SESSION_STORE' });
         assert.doesNotMatch(text, /ECONNREFUSED|secret|3306/);
       } finally {
         failure = null;
