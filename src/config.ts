@@ -5,6 +5,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { SessionConfigError } from './errors.ts';
+import { validateDatabaseOptions } from './stores/mysql-options.ts';
+import { booleanOption, isPlainObject, matching, nonNegativeInteger, oneOf, optionalObject, positiveInteger, reject } from './validate.ts';
 
 export type StorageType = 'database' | 'cache' | 'filesystem';
 export type SameSite = 'Strict' | 'Lax' | 'None';
@@ -125,71 +127,6 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const COOKIE_PATH = /^\/[\x21-\x3a\x3c-\x7e]*$/;
 /** A domain attribute value: an optional leading dot, then DNS labels. */
 const COOKIE_DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-
-export function describeValue(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (value === null) return 'null';
-  if (value instanceof Uint8Array) return `${value.constructor.name} of ${value.byteLength} bytes`;
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}
-
-function reject(option: string, constraint: string, value: unknown): never {
-  throw new SessionConfigError(`${option} must be ${constraint}; received ${describeValue(value)}`);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function optionalObject(option: string, value: unknown): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (!isPlainObject(value)) reject(option, 'an object', value);
-  return value;
-}
-
-function positiveInteger(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    reject(option, 'a positive integer', value);
-  }
-  return value;
-}
-
-function nonNegativeInteger(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    reject(option, 'a non-negative integer', value);
-  }
-  return value;
-}
-
-function booleanOption(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') reject(option, 'a boolean', value);
-  return value;
-}
-
-function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    reject(option, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
-  }
-  return value as T;
-}
-
-function matching(option: string, value: unknown, pattern: RegExp, constraint: string, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !pattern.test(value)) reject(option, constraint, value);
-  return value;
-}
 
 function key32(option: string, value: unknown): Uint8Array {
   if (!(value instanceof Uint8Array) || value.byteLength !== KEY_BYTES) {
@@ -207,33 +144,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 function defaultOnError(error: Error): void {
   process.emitWarning(error, { code: 'ROCKSTAR_SESSION_BACKGROUND_ERROR' } as never);
-}
-
-function validateDatabase(value: unknown, storageType: StorageType): Readonly<DatabaseOptions> | undefined {
-  if (value === undefined) {
-    if (storageType === 'database') {
-      throw new SessionConfigError(
-        "database must be an object with a uri or mysql2 connection options when storageType is 'database' " +
-          "(the seed's default storage); received undefined. Set storageType to 'cache' or 'filesystem' for an embedded store",
-      );
-    }
-    return undefined;
-  }
-  const db = optionalObject('database', value);
-  if (db.uri !== undefined && (typeof db.uri !== 'string' || !/^mysql:\/\//.test(db.uri))) {
-    reject('database.uri', "a string starting with 'mysql://'", db.uri);
-  }
-  if (db.uri === undefined && db.host === undefined && db.socketPath === undefined) {
-    reject('database', 'an object with uri, host or socketPath', value);
-  }
-  const resolved: DatabaseOptions = {
-    ...db,
-    table: matching('database.table', db.table, TABLE_NAME, 'a table name of letters, digits and underscores (at most 64)', 'rockstar_sessions'),
-    poolSize: positiveInteger('database.poolSize', db.poolSize, 10),
-    operationTimeout: positiveInteger('database.operationTimeout', db.operationTimeout, 5000),
-    createTable: booleanOption('database.createTable', db.createTable, true),
-  };
-  return Object.freeze(resolved);
 }
 
 /** Checks every option once and returns the frozen, defaulted configuration. */
@@ -301,7 +211,7 @@ export function validateConfig(input: unknown): ResolvedConfig {
   const fsIn = optionalObject('filesystem', config.filesystem);
   const filesystem = Object.freeze({ fsync: booleanOption('filesystem.fsync', fsIn.fsync, true) });
 
-  const database = validateDatabase(config.database, storageType);
+  const database = validateDatabaseOptions(config.database, storageType);
 
   return Object.freeze({
     storageType,

@@ -1,0 +1,34 @@
+/** Validation of the `database` option (the MySQL store's settings), once, at createSessionManager. */
+import type { DatabaseOptions, StorageType } from '../config.ts';
+import { SessionConfigError } from '../errors.ts';
+import { booleanOption, matching, optionalObject, positiveInteger, reject } from '../validate.ts';
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** The resolved `database` option, or undefined when the store is not 'database' and none was given. */
+export function validateDatabaseOptions(value: unknown, storageType: StorageType): Readonly<DatabaseOptions> | undefined {
+  if (value === undefined) {
+    if (storageType === 'database') {
+      throw new SessionConfigError(
+        "database must be an object with a uri or mysql2 connection options when storageType is 'database' " +
+          "(the seed's default storage); received undefined. Set storageType to 'cache' or 'filesystem' for an embedded store",
+      );
+    }
+    return undefined;
+  }
+  const db = optionalObject('database', value);
+  if (db.uri !== undefined && (typeof db.uri !== 'string' || !/^mysql:\/\//.test(db.uri))) {
+    reject('database.uri', "a string starting with 'mysql://'", db.uri);
+  }
+  if (db.uri === undefined && db.host === undefined && db.socketPath === undefined) {
+    reject('database', 'an object with uri, host or socketPath', value);
+  }
+  const resolved: DatabaseOptions = {
+    ...db,
+    table: matching('database.table', db.table, TABLE_NAME, 'a table name of letters, digits and underscores (at most 64)', 'rockstar_sessions'),
+    poolSize: positiveInteger('database.poolSize', db.poolSize, 10),
+    operationTimeout: positiveInteger('database.operationTimeout', db.operationTimeout, 5000),
+    createTable: booleanOption('database.createTable', db.createTable, true),
+  };
+  return Object.freeze(resolved);
+}
