@@ -5,7 +5,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { SessionConfigError } from './errors.ts';
-import { validateDatabaseOptions } from './stores/mysql-options.ts';
+import { validateDatabaseOptions, type DatabaseOptions } from './stores/mysql-options.ts';
+import { validateFilesystemOptions, type FilesystemOptions } from './stores/fs-options.ts';
+
+export type { DatabaseOptions } from './stores/mysql-options.ts';
+export type { FilesystemOptions } from './stores/fs-options.ts';
 import { booleanOption, isPlainObject, matching, nonNegativeInteger, oneOf, optionalObject, positiveInteger, reject } from './validate.ts';
 
 export type StorageType = 'database' | 'cache' | 'filesystem';
@@ -34,26 +38,6 @@ export interface CryptoOptions {
   threads?: number;
   /** Operations that may wait for the pool before calls reject with ERR_SESSION_OVERLOADED. Default 10 000. */
   maxQueue?: number;
-}
-
-export interface DatabaseOptions {
-  /** mysql://user:pass@host:port/db — or give mysql2 connection options below. */
-  uri?: string;
-  /** Table name (letters, digits, underscore). Default 'rockstar_sessions'. */
-  table?: string;
-  /** Connections in the mysql2 pool. Default 10. */
-  poolSize?: number;
-  /** Deadline of one store operation in ms; a connection that misses it is destroyed. Default 5000. */
-  operationTimeout?: number;
-  /** Create the table on first use when it is missing. Default true. */
-  createTable?: boolean;
-  /** Any other mysql2 connection option (host, port, user, password, database, socketPath, ssl, …). */
-  [mysql2Option: string]: unknown;
-}
-
-export interface FilesystemOptions {
-  /** fsync each record file and its directory before a write is acknowledged. Default true. */
-  fsync?: boolean;
 }
 
 export interface SessionConfig {
@@ -208,8 +192,7 @@ export function validateConfig(input: unknown): ResolvedConfig {
     maxQueue: positiveInteger('crypto.maxQueue', cryptoIn.maxQueue, 10_000),
   });
 
-  const fsIn = optionalObject('filesystem', config.filesystem);
-  const filesystem = Object.freeze({ fsync: booleanOption('filesystem.fsync', fsIn.fsync, true) });
+  const filesystem = validateFilesystemOptions(config.filesystem);
 
   const database = validateDatabaseOptions(config.database, storageType);
 

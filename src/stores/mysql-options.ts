@@ -1,7 +1,23 @@
 /** Validation of the `database` option (the MySQL store's settings), once, at createSessionManager. */
-import type { DatabaseOptions, StorageType } from '../config.ts';
+import type { StorageType } from '../config.ts';
 import { SessionConfigError } from '../errors.ts';
 import { booleanOption, matching, optionalObject, positiveInteger, reject } from '../validate.ts';
+
+
+export interface DatabaseOptions {
+  /** mysql://user:pass@host:port/db — or give mysql2 connection options below. */
+  uri?: string;
+  /** Table name (letters, digits, underscore). Default 'rockstar_sessions'. */
+  table?: string;
+  /** Connections in the mysql2 pool. Default 10. */
+  poolSize?: number;
+  /** Deadline of one store operation in ms; a connection that misses it is destroyed. Default 5000. */
+  operationTimeout?: number;
+  /** Create the table on first use when it is missing. Default true. */
+  createTable?: boolean;
+  /** Any other mysql2 connection option (host, port, user, password, database, socketPath, ssl, …). */
+  [mysql2Option: string]: unknown;
+}
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 

@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql, { type Pool, type PoolConnection, type PoolOptions, type ResultSetHeader } from 'mysql2';
-import type { DatabaseOptions } from '../config.ts';
+import type { DatabaseOptions } from './mysql-options.ts';
 import { asStoreError, SessionClosedError, SessionStoreError } from '../errors.ts';
 import { CLEANUP_BATCH } from './batches.ts';
 import { COLUMNS_SQL, createTableSql, schemaProblems, type ColumnRow } from './mysql-ddl.ts';
