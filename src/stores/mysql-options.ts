@@ -3,7 +3,6 @@ import type { StorageType } from '../config.ts';
 import { SessionConfigError } from '../errors.ts';
 import { booleanOption, matching, optionalObject, positiveInteger, reject } from '../validate.ts';
 
-
 export interface DatabaseOptions {
   /** mysql://user:pass@host:port/db — or give mysql2 connection options below. */
   uri?: string;
