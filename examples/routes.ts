@@ -72,11 +72,12 @@ export function appRoutes(manager: SessionManager): Route[] {
       return;
     }
     // update() is an atomic read-modify-write: concurrent additions to one cart all land.
-    const items = await manager.update<unknown[]>(session.id, 'cart', (current) => {
+    // Given the request's ctx, the write also re-issues the cookie (new expiry, the version written).
+    const items = await manager.update(session.id, 'cart', (current) => {
       const cart = Array.isArray(current) ? current : [];
       if (cart.length >= MAX_CART_ITEMS) throw new HttpError(409, 'ERR_HTTP_CLIENT', `the cart holds at most ${MAX_CART_ITEMS} items`);
       return [...cart, productId];
-    });
+    }, exchange.ctx);
     exchange.json(200, { items });
   });
 
@@ -86,7 +87,7 @@ export function appRoutes(manager: SessionManager): Route[] {
   });
 
   const clearCart = requireSession(manager, async (exchange, session) => {
-    await manager.delete(session.id, 'cart');
+    await manager.delete(session.id, 'cart', exchange.ctx);
     exchange.json(200, { items: [] });
   });
 

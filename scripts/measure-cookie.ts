@@ -34,7 +34,7 @@ const expiresAt = Date.now() + 86_400_000;
 const rawKey = sodium.sodium_malloc(32);
 rawKey.set(key);
 const rawNonce = Buffer.alloc(24);
-const rawPlain = encodeTokenPayload(idBytes, expiresAt);
+const rawPlain = encodeTokenPayload(idBytes, expiresAt, 1);
 const rawCipher = Buffer.alloc(TOKEN_PAYLOAD_BYTES + 16);
 const rawOut = Buffer.alloc(TOKEN_PAYLOAD_BYTES);
 function rawSealOpen(): void {
@@ -45,7 +45,7 @@ function rawSealOpen(): void {
 
 // Ours: exactly what setCookie and getSessionFromCookie do with the token (payload, seal, base64url; parse, open, decode).
 function oursSealOpen(): void {
-  const value = sealBytes(ring, 'cookie', encodeTokenPayload(idBytes, expiresAt), ad).toString('base64url');
+  const value = sealBytes(ring, 'cookie', encodeTokenPayload(idBytes, expiresAt, 1), ad).toString('base64url');
   const sealed = tokenBytesFromCookieValue(value)!;
   const opened = openBytes(ring, 'cookie', sealed, ad)!;
   if (decodeTokenPayload(opened.plaintext)!.expiresAt !== expiresAt) throw new Error('round trip failed');
@@ -84,7 +84,7 @@ for (let round = 0; round < rounds; round++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const raw = median(medians.raw);
 const ours = median(medians.ours);
-console.log(`Node ${process.version}, ${cpus()[0]?.model} x${cpus().length}, payload ${TOKEN_PAYLOAD_BYTES} B (id + expiry), ${rounds} rounds x ${time} ms`);
+console.log(`Node ${process.version}, ${cpus()[0]?.model} x${cpus().length}, payload ${TOKEN_PAYLOAD_BYTES} B (id + expiry + version), ${rounds} rounds x ${time} ms`);
 console.log(`raw sodium-native seal+open: ${Math.round(raw).toLocaleString()} ops/s (per-round medians: ${medians.raw.map((x) => Math.round(x)).join(', ')})`);
 console.log(`ours (token seal+open):      ${Math.round(ours).toLocaleString()} ops/s (per-round medians: ${medians.ours.map((x) => Math.round(x)).join(', ')})`);
 const sealer = median(medians.sealer);

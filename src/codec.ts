@@ -12,6 +12,7 @@
  */
 import { Packr } from 'msgpackr';
 import { SessionDataError } from './errors.ts';
+import type { DataRecord } from './session-data.ts';
 
 const FORMAT = 1;
 /** Set when some object in `data` has an own `__proto__` key: msgpackr's object decoding renames it, so such records take the Map path. */
@@ -21,7 +22,6 @@ const MAX_DEPTH = 512;
 const packr = new Packr({ useRecords: false, useBigIntExtension: true, mapsAsObjects: true });
 const mapUnpackr = new Packr({ useRecords: false, useBigIntExtension: true, mapsAsObjects: false });
 
-export type SessionData = Record<string, unknown>;
 
 export interface RecordFields {
   readonly id: string;
@@ -32,7 +32,7 @@ export interface RecordFields {
   readonly tenantId: string | null;
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
-  readonly data: SessionData;
+  readonly data: DataRecord;
 }
 
 function typeName(value: unknown): string {
@@ -153,7 +153,7 @@ export function decodeRecord(bytes: Uint8Array): RecordFields | null {
     tenantId: nullableString(tenantId),
     ipAddress: nullableString(ipAddress),
     userAgent: nullableString(userAgent),
-    data: data as SessionData,
+    data: data as DataRecord,
   };
 }
 

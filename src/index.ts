@@ -1,7 +1,7 @@
 /** rockstar-session: the public surface (re-exports only). */
 export { createSessionManager, SessionManager } from './manager.ts';
 export { Session } from './session.ts';
-export type { SessionData } from './codec.ts';
+export type { SessionData, DefaultSessionData, DataKey } from './session-data.ts';
 export type { SessionContext } from './http/context.ts';
 export type {
   SessionConfig,

@@ -5,7 +5,7 @@
 import { KeyRing, storeKeyHex, tagHex, type KeyEntry } from './crypto/aead.ts';
 import { createSealer } from './crypto/factory.ts';
 import type { Sealer } from './crypto/sealer.ts';
-import { assertStorable, decodeRecord, encodeRecord, type RecordFields, type SessionData } from './codec.ts';
+import { assertStorable, decodeRecord, encodeRecord, type RecordFields } from './codec.ts';
 import { validateConfig, type ResolvedConfig, type SessionConfig } from './config.ts';
 import {
   asStoreError,
@@ -18,12 +18,14 @@ import {
   SessionKeyNotFoundError,
   SessionNotFoundError,
   SessionStoreError,
+  SessionContextError,
   InvalidCookieError,
 } from './errors.ts';
 import { CookieWriter } from './http/cookie.ts';
 import type { SessionContext } from './http/context.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { applyChanges, changesOf, Session, sessionState, type SessionState } from './session.ts';
+import type { DataKey, DataRecord, DefaultSessionData } from './session-data.ts';
 import { createStore } from './stores/factory.ts';
 import type { RecordWrite, SessionStore, StoredRecord, StoreKey } from './stores/store.ts';
 import {
@@ -32,6 +34,7 @@ import {
   newSessionId,
   parseSessionId,
   tokenBytesFromCookieValue,
+  type TokenPayload,
 } from './token.ts';
 
 /** CAS attempts before ERR_SESSION_CONFLICT. In-process writers are serialized, so only other processes can use these up. */
@@ -49,6 +52,23 @@ interface Opened {
   readonly located: Located;
   readonly fields: RecordFields;
   readonly plaintext: Buffer;
+}
+
+/**
+ * Where a call's Set-Cookie goes. `required`: the call exists to set a
+ * cookie (setCookie, clearCookie). Otherwise a null or undefined ctx means a
+ * write made outside any request: nothing is issued. A ctx that cannot take
+ * a cookie is the caller's bug, reported before anything is written.
+ */
+function cookieSink(ctx: SessionContext | null | undefined, call: string, required: boolean): SessionContext | null {
+  if (ctx === undefined || ctx === null) {
+    if (required) throw new SessionContextError(`${call}: ctx must be a SessionContext with appendSetCookie; received ${ctx}`);
+    return null;
+  }
+  if (typeof ctx !== 'object' || typeof ctx.appendSetCookie !== 'function') {
+    throw new SessionContextError(`${call}: ctx.appendSetCookie must be a function (a SessionContext from an adapter, or { cookieHeader, appendSetCookie(value) {…} })`);
+  }
+  return ctx;
 }
 
 function contextString(value: unknown): string | null {
@@ -78,7 +98,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export class SessionManager {
+export class SessionManager<Data extends object = DefaultSessionData> {
   readonly config: ResolvedConfig;
   readonly #ring: KeyRing;
   readonly #sealer: Sealer;
@@ -112,7 +132,7 @@ export class SessionManager {
 
   // ---------------------------------------------------------------- lifecycle
 
-  async create(ctx: SessionContext): Promise<Session> {
+  async create(ctx: SessionContext): Promise<Session<Data>> {
     this.#assertOpen();
     const now = this.#now();
     const absoluteExpiresAt = now + this.config.absoluteLifetime;
@@ -128,10 +148,10 @@ export class SessionManager {
       data: {},
     };
     const fresh = await this.#insertUnderFreshId(base, expiresAt, false);
-    return new Session(fresh.fields, expiresAt, { storeKey: fresh.key, version: 1, baseline: fresh.plaintext, absoluteExpiresAt });
+    return new Session<Data>(fresh.fields, expiresAt, { storeKey: fresh.key, version: 1, baseline: fresh.plaintext, absoluteExpiresAt, cookieExpiresAt: null });
   }
 
-  async load(ctx: SessionContext, id: string): Promise<Session> {
+  async load(ctx: SessionContext, id: string): Promise<Session<Data>> {
     this.#assertOpen();
     const idBytes = parseSessionId(id);
     if (!idBytes) throw new SessionNotFoundError('not a session id');
@@ -143,16 +163,22 @@ export class SessionManager {
    * session since this object was read, only the keys this object set or
    * deleted are applied on top of the newer data (same key: this write
    * wins), and the object is updated to what was stored.
+   *
+   * Re-issues the cookie on ctx (new expiry, the version just written), so
+   * the client's cookie slides with its writes and any node can tell its
+   * cache is older than this client's last write. Pass a null ctx for a
+   * write made outside a request.
    */
-  async save(ctx: SessionContext, session: Session): Promise<void> {
+  async save(ctx: SessionContext | null, session: Session<Data>): Promise<void> {
     this.#assertOpen();
+    const sink = cookieSink(ctx, 'save', false);
     const state = this.#stateOf(session);
     let hasProtoKeys = assertStorable(session.data);
     this.#assertMetaFields(session);
     await this.#writers.run(state.storeKey, async () => {
       await this.#assertNotExpired(session, state);
       let version = state.version;
-      let data = session.data;
+      let data = session.data as DataRecord;
       let meta: Pick<RecordFields, 'userId' | 'tenantId' | 'ipAddress' | 'userAgent'> = session;
       for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
         const now = this.#now();
@@ -173,10 +199,11 @@ export class SessionManager {
         if (await guarded(this.#store.update(state.storeKey, version, write), STORE_FAILURE.update)) {
           state.version = version + 1;
           state.baseline = plaintext;
-          session.data = data;
+          session.data = data as Partial<Data>;
           Object.assign(session, { userId: meta.userId, tenantId: meta.tenantId, ipAddress: meta.ipAddress, userAgent: meta.userAgent });
           session.updatedAt = new Date(now);
           session.expiresAt = new Date(expiresAt);
+          if (sink) await this.#issueCookie(sink, parseSessionId(session.id)!, expiresAt, state.version, state);
           return;
         }
         // Someone else wrote first (or destroyed it). Merge our changes onto what is there now.
@@ -198,7 +225,7 @@ export class SessionManager {
    * Removes the session. Destroying a missing session resolves (idempotent).
    * Takes an id, or a Session from this manager (then no lookup is needed).
    */
-  async destroy(ctx: SessionContext, ref: string | Session): Promise<void> {
+  async destroy(ctx: SessionContext | null, ref: string | Session<Data>): Promise<void> {
     this.#assertOpen();
     const key = this.#knownStoreKey(ref) ?? (await this.#locateRef(ref))?.key;
     if (key === undefined) return;
@@ -206,24 +233,31 @@ export class SessionManager {
   }
 
   /**
-   * Extends the idle expiry (never past the absolute lifetime) and re-issues
-   * the cookie on ctx. A metadata-only write, skipped while the last
-   * extension is younger than touchThreshold.
+   * Sliding expiry: extends the idle expiry (never past the absolute
+   * lifetime) and re-issues the cookie on ctx.
    *
-   * Given a Session just returned by load or getSessionFromCookie (the
-   * usual middleware), the decision is made from its expiresAt without
-   * reading the store again; given an id, the record is read first.
+   * Decided from the expiry sealed in the client's cookie (the one the
+   * Session came with, or the last one issued through it), not from the
+   * record's: a write without a ctx extends the record but not the cookie,
+   * and the cookie is what the client presents. Debounced twice over by
+   * touchThreshold: nothing at all while the cookie was issued less than
+   * touchThreshold ago; no store write (a metadata-only touch) unless it
+   * moves the record's expiry by at least touchThreshold.
+   *
+   * Given a Session just returned by getSessionFromCookie (the usual
+   * middleware), nothing is read; given an id, the record is read first, and
+   * the ctx's cookie, if it names this session, is the basis.
    */
-  async refresh(ctx: SessionContext, ref: string | Session): Promise<void> {
+  async refresh(ctx: SessionContext | null, ref: string | Session<Data>): Promise<void> {
     this.#assertOpen();
+    const sink = cookieSink(ctx, 'refresh', false);
     const now = this.#now();
     const state = ref instanceof Session ? sessionState(ref) : undefined;
-    if (state && (ref as Session).expiresAt.getTime() > now) {
-      const session = ref as Session;
-      const expiresAt = this.#extendedExpiry(session.expiresAt.getTime(), state.absoluteExpiresAt, now);
-      if (expiresAt === null) return;
-      await this.#touchAndReissue(ctx, state.storeKey, parseSessionId(session.id)!, expiresAt);
-      session.expiresAt = new Date(expiresAt);
+    if (state && (ref as Session<Data>).expiresAt.getTime() > now) {
+      const session = ref as Session<Data>;
+      const recordExpiresAt = session.expiresAt.getTime();
+      const expiresAt = await this.#slide(sink, state.storeKey, session.id, recordExpiresAt, state.cookieExpiresAt ?? recordExpiresAt, state.absoluteExpiresAt, state.version, state, now);
+      if (expiresAt !== null) session.expiresAt = new Date(expiresAt);
       return;
     }
     const id = typeof ref === 'string' ? ref : ref?.id;
@@ -232,26 +266,49 @@ export class SessionManager {
     if (!idBytes || !located) throw new SessionNotFoundError();
     const { record } = located;
     if (record.expiresAt <= now) throw new SessionExpiredError();
-    if (this.#extendedExpiry(record.expiresAt, Infinity, now) === null) return;
-    // The absolute cap lives inside the sealed record: open it only when a write is due.
+    const cookie = ctx ? await this.#cookieTokenFor(ctx, idBytes) : null;
+    const basis = cookie?.expiresAt ?? record.expiresAt;
+    if (!this.#cookieDue(basis, now)) return;
+    // The absolute cap lives inside the sealed record: open it only when something is due.
     const opened = await this.#openLocated(located);
     if (!opened) throw new SessionNotFoundError();
-    const expiresAt = this.#extendedExpiry(record.expiresAt, opened.fields.absoluteExpiresAt, now);
-    if (expiresAt !== null) await this.#touchAndReissue(ctx, located.key, idBytes, expiresAt);
+    await this.#slide(sink, located.key, opened.fields.id, record.expiresAt, basis, opened.fields.absoluteExpiresAt, record.version, undefined, now);
   }
 
-  /** The new expiry a refresh should write, or null when the debounce or the absolute cap says there is nothing to do. */
-  #extendedExpiry(currentExpiresAt: number, absoluteExpiresAt: number, now: number): number | null {
-    const lastExtendedAt = currentExpiresAt - this.config.sessionLifetime;
-    if (now - lastExtendedAt < this.config.touchThreshold) return null;
-    const expiresAt = Math.min(now + this.config.sessionLifetime, absoluteExpiresAt);
-    return expiresAt > currentExpiresAt ? expiresAt : null;
+  /** True when a cookie (or record) last extended to `basis` is older than touchThreshold. */
+  #cookieDue(basis: number, now: number): boolean {
+    return now - (basis - this.config.sessionLifetime) >= this.config.touchThreshold;
   }
 
-  async #touchAndReissue(ctx: SessionContext, key: StoreKey, idBytes: Buffer, expiresAt: number): Promise<void> {
-    const touched = await guarded(this.#store.touch(key, expiresAt), STORE_FAILURE.touch);
-    if (!touched) throw new SessionNotFoundError('session was destroyed while this refresh was in flight');
-    await this.#issueCookie(ctx, idBytes, expiresAt);
+  /**
+   * The refresh decision: returns the record's expiry after it (null when
+   * nothing was due). `basis` is the cookie's expiry (or the record's when
+   * the cookie is unknown).
+   */
+  async #slide(sink: SessionContext | null, key: StoreKey, id: string, recordExpiresAt: number, basis: number, absoluteExpiresAt: number, version: number, state: SessionState | undefined, now: number): Promise<number | null> {
+    if (!this.#cookieDue(basis, now)) return null;
+    const target = Math.min(now + this.config.sessionLifetime, absoluteExpiresAt);
+    if (target <= basis && target <= recordExpiresAt) return null; // at the absolute cap: nothing can move
+    let expiresAt = recordExpiresAt;
+    if (target > recordExpiresAt && (target - recordExpiresAt >= this.config.touchThreshold || recordExpiresAt <= basis)) {
+      const touched = await guarded(this.#store.touch(key, target), STORE_FAILURE.touch);
+      if (!touched) throw new SessionNotFoundError('session was destroyed while this refresh was in flight');
+      expiresAt = target;
+    }
+    if (sink) await this.#issueCookie(sink, parseSessionId(id)!, expiresAt, version, state);
+    return expiresAt;
+  }
+
+  /** The sound, unexpired token in ctx's cookie that names this session, if any. */
+  async #cookieTokenFor(ctx: SessionContext, idBytes: Buffer): Promise<{ expiresAt: number; version: number } | null> {
+    const header = ctx.cookieHeader;
+    if (typeof header !== 'string' || header.length === 0) return null;
+    const now = this.#now();
+    for (const value of this.#cookies.valuesIn(header)) {
+      const payload = await this.#openToken(value);
+      if (payload && payload.expiresAt > now && payload.idBytes.equals(idBytes)) return payload;
+    }
+    return null;
   }
 
   /**
@@ -263,11 +320,13 @@ export class SessionManager {
    * the move retried (or ERR_SESSION_NOT_FOUND when the session is gone), so
    * a destroyed session never comes back under a new id.
    */
-  async regenerate(ctx: SessionContext, session: Session): Promise<Session> {
+  async regenerate(ctx: SessionContext | null, session: Session<Data>): Promise<Session<Data>> {
     this.#assertOpen();
+    const sink = cookieSink(ctx, 'regenerate', false);
     const state = this.#stateOf(session);
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      await this.save(ctx, session);
+      // No cookie for the old id: the new one below replaces it.
+      await this.save(null, session);
       const moved = await this.#writers.run(state.storeKey, async () => {
         const now = this.#now();
         const expiresAt = Math.min(now + this.config.sessionLifetime, state.absoluteExpiresAt);
@@ -279,7 +338,7 @@ export class SessionManager {
           tenantId: session.tenantId,
           ipAddress: session.ipAddress,
           userAgent: session.userAgent,
-          data: session.data,
+          data: session.data as DataRecord,
         };
         const hasProtoKeys = assertStorable(session.data);
         const fresh = await this.#insertUnderFreshId(base, expiresAt, hasProtoKeys);
@@ -294,8 +353,9 @@ export class SessionManager {
         return null;
       });
       if (moved) {
-        await this.#issueCookie(ctx, moved.idBytes, moved.expiresAt);
-        return new Session(moved.fields, moved.expiresAt, { storeKey: moved.key, version: 1, baseline: moved.plaintext, absoluteExpiresAt: state.absoluteExpiresAt });
+        const fresh = new Session<Data>(moved.fields, moved.expiresAt, { storeKey: moved.key, version: 1, baseline: moved.plaintext, absoluteExpiresAt: state.absoluteExpiresAt, cookieExpiresAt: null });
+        if (sink) await this.#issueCookie(sink, moved.idBytes, moved.expiresAt, 1, sessionState(fresh));
+        return fresh;
       }
       await this.#backoff(attempt);
     }
@@ -305,29 +365,35 @@ export class SessionManager {
   // ---------------------------------------------------------------- data access
 
   /** The value under `key`; ERR_SESSION_KEY_NOT_FOUND if the session has no such key. */
-  async get(id: string, key: string): Promise<unknown> {
+  async get<K extends DataKey<Data>>(id: string, key: K): Promise<Data[K]> {
     this.#assertOpen();
     const opened = await this.#openLive(parseSessionId(id));
     if (!Object.prototype.hasOwnProperty.call(opened.fields.data, key)) throw new SessionKeyNotFoundError(String(key));
-    return opened.fields.data[key];
+    return opened.fields.data[key] as Data[K];
   }
 
-  /** Atomically sets one key (other keys written concurrently are kept). */
-  async set(id: string, key: string, value: unknown): Promise<void> {
+  /**
+   * Atomically sets one key (other keys written concurrently are kept).
+   * Given the request's ctx, re-issues its cookie (as every write for a
+   * request does: see save).
+   */
+  async set<K extends DataKey<Data>>(id: string, key: K, value: Data[K], ctx?: SessionContext | null): Promise<void> {
     this.#assertOpen();
+    const sink = cookieSink(ctx, 'set', false);
     this.#assertDataKey(key);
     assertStorable(value, `data[${JSON.stringify(key)}]`);
-    await this.#modify(id, (data) => {
+    await this.#modify(id, sink, (data) => {
       Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true });
       return { changed: true, result: undefined };
     });
   }
 
-  /** Atomically removes one key. Removing a missing key resolves without writing. */
-  async delete(id: string, key: string): Promise<void> {
+  /** Atomically removes one key. Removing a missing key resolves without writing (and issues no cookie). */
+  async delete<K extends DataKey<Data>>(id: string, key: K, ctx?: SessionContext | null): Promise<void> {
     this.#assertOpen();
+    const sink = cookieSink(ctx, 'delete', false);
     this.#assertDataKey(key);
-    await this.#modify(id, (data) => {
+    await this.#modify(id, sink, (data) => {
       if (!Object.prototype.hasOwnProperty.call(data, key)) return { changed: false, result: undefined };
       delete data[key];
       return { changed: true, result: undefined };
@@ -335,9 +401,10 @@ export class SessionManager {
   }
 
   /** Removes every key; the session itself stays. */
-  async clear(id: string): Promise<void> {
+  async clear(id: string, ctx?: SessionContext | null): Promise<void> {
     this.#assertOpen();
-    await this.#modify(id, (data) => {
+    const sink = cookieSink(ctx, 'clear', false);
+    await this.#modify(id, sink, (data) => {
       const keys = Object.keys(data);
       for (const key of keys) delete data[key];
       return { changed: keys.length > 0, result: undefined };
@@ -350,13 +417,19 @@ export class SessionManager {
    * key). `fn` may run more than once when other processes write
    * concurrently, so it must not have side effects. Resolves to the value stored.
    */
-  async update<T = unknown>(id: string, key: string, fn: (current: T | undefined) => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
+  async update<K extends DataKey<Data>>(
+    id: string,
+    key: K,
+    fn: (current: Data[K] | undefined) => Data[K] | undefined | Promise<Data[K] | undefined>,
+    ctx?: SessionContext | null,
+  ): Promise<Data[K] | undefined> {
     this.#assertOpen();
+    const sink = cookieSink(ctx, 'update', false);
     this.#assertDataKey(key);
     if (typeof fn !== 'function') throw new SessionDataError('update(id, key, fn): fn must be a function');
-    return this.#modify(id, async (data) => {
+    return this.#modify(id, sink, async (data) => {
       const had = Object.prototype.hasOwnProperty.call(data, key);
-      const next = await fn(had ? (data[key] as T) : undefined);
+      const next = await fn(had ? (data[key] as Data[K]) : undefined);
       if (next === undefined) {
         if (!had) return { changed: false, result: undefined };
         delete data[key];
@@ -371,17 +444,19 @@ export class SessionManager {
   // ---------------------------------------------------------------- cookies
 
   /** Sets the encrypted session cookie (id and expiry, sealed) on ctx. */
-  async setCookie(ctx: SessionContext, session: Session): Promise<void> {
+  async setCookie(ctx: SessionContext, session: Session<Data>): Promise<void> {
     this.#assertOpen();
+    const sink = cookieSink(ctx, 'setCookie', true)!;
     const idBytes = parseSessionId(session?.id);
     if (!idBytes) throw new SessionNotFoundError('setCookie needs a session from this manager');
-    await this.#issueCookie(ctx, idBytes, session.expiresAt.getTime());
+    const state = session instanceof Session ? sessionState(session) : undefined;
+    await this.#issueCookie(sink, idBytes, session.expiresAt.getTime(), state?.version ?? 0, state);
   }
 
   /** Tells the browser to drop the session cookie. */
   async clearCookie(ctx: SessionContext): Promise<void> {
     this.#assertOpen();
-    ctx.appendSetCookie(this.#cookies.clearing());
+    cookieSink(ctx, 'clearCookie', true)!.appendSetCookie(this.#cookies.clearing());
   }
 
   /**
@@ -389,28 +464,52 @@ export class SessionManager {
    * an absent, malformed, tampered, foreign-key or expired cookie;
    * ERR_SESSION_NOT_FOUND / ERR_SESSION_EXPIRED when the token is sound but
    * the session is gone or past its lifetime.
+   *
+   * A browser sends every cookie of this name whose Domain and Path match
+   * (a sibling subdomain can plant extra ones), so each candidate is tried
+   * in order: the first sound token whose session is live wins, and a
+   * planted or stale one cannot lock its user out.
    */
-  async getSessionFromCookie(ctx: SessionContext): Promise<Session> {
+  async getSessionFromCookie(ctx: SessionContext): Promise<Session<Data>> {
     this.#assertOpen();
     const header = ctx?.cookieHeader;
     if (typeof header !== 'string' || header.length === 0) throw new InvalidCookieError('no session cookie');
     let expired = false;
+    let dead: SessionError | null = null;
     for (const value of this.#cookies.valuesIn(header)) {
-      const sealed = tokenBytesFromCookieValue(value);
-      if (!sealed) continue;
-      const opened = await this.#sealer.open('cookie', sealed, this.#cookieAd);
-      const payload = opened && decodeTokenPayload(opened.plaintext);
+      const payload = await this.#openToken(value);
       if (!payload) continue;
       if (payload.expiresAt <= this.#now()) {
         expired = true;
         continue;
       }
-      const session = this.#sessionFrom(await this.#openLive(payload.idBytes));
+      let session: Session<Data>;
+      try {
+        session = this.#sessionFrom(await this.#openLive(payload.idBytes, payload.version));
+      } catch (error) {
+        if (error instanceof SessionNotFoundError || error instanceof SessionExpiredError) {
+          dead ??= error;
+          continue;
+        }
+        throw error;
+      }
+      const state = sessionState(session)!;
+      state.cookieExpiresAt = payload.expiresAt;
       // A token sealed with a previous key is re-issued under the current one.
-      if (opened.stale) await this.#issueCookie(ctx, payload.idBytes, session.expiresAt.getTime());
+      if (payload.stale && typeof ctx.appendSetCookie === 'function') await this.#issueCookie(ctx, payload.idBytes, payload.expiresAt, Math.max(payload.version, state.version), state);
       return session;
     }
+    if (dead) throw dead;
     throw new InvalidCookieError(expired ? 'session cookie expired' : 'session cookie is malformed, tampered or sealed with an unknown key');
+  }
+
+  /** The claims of one cookie value, or null unless it is a sound token of ours (expired ones included). */
+  async #openToken(value: string): Promise<(TokenPayload & { stale: boolean }) | null> {
+    const sealed = tokenBytesFromCookieValue(value);
+    if (!sealed) return null;
+    const opened = await this.#sealer.open('cookie', sealed, this.#cookieAd);
+    const payload = opened && decodeTokenPayload(opened.plaintext);
+    return payload ? { ...payload, stale: opened.stale } : null;
   }
 
   // ---------------------------------------------------------------- validation
@@ -420,26 +519,26 @@ export class SessionManager {
    * Session from this manager (its store key is known: no hashing). Never
    * throws for bad ids; store failures still reject.
    */
-  async isValid(ref: string | Session): Promise<boolean> {
+  async isValid(ref: string | Session<Data>): Promise<boolean> {
     this.#assertOpen();
     const located = await this.#locateRef(ref);
     return located !== null && located.record.expiresAt > this.#now();
   }
 
   /** True when the session is past its lifetime, or missing. */
-  async isExpired(ref: string | Session): Promise<boolean> {
+  async isExpired(ref: string | Session<Data>): Promise<boolean> {
     return !(await this.isValid(ref));
   }
 
   // ---------------------------------------------------------------- users
 
   /** Live sessions of one user (at most `limit`, default 1000). */
-  async listForUser(userId: string, options: { limit?: number } = {}): Promise<Session[]> {
+  async listForUser(userId: string, options: { limit?: number } = {}): Promise<Session<Data>[]> {
     this.#assertOpen();
     if (typeof userId !== 'string' || userId.length === 0) throw new SessionDataError('listForUser(userId): userId must be a non-empty string');
     const now = this.#now();
     const limit = options.limit ?? DEFAULT_LIST_LIMIT;
-    const sessions: Session[] = [];
+    const sessions: Session<Data>[] = [];
     for (const opened of await this.#openAllForUser(userId, limit)) {
       if (opened.located.record.expiresAt <= now) continue;
       sessions.push(this.#sessionFrom(opened));
@@ -490,7 +589,7 @@ export class SessionManager {
     if (this.#closed) throw new SessionClosedError();
   }
 
-  #stateOf(session: Session): SessionState {
+  #stateOf(session: Session<Data>): SessionState {
     const state = session instanceof Session ? sessionState(session) : undefined;
     if (!state) throw new SessionDataError('expected a Session returned by this manager (create, load or getSessionFromCookie)');
     return state;
@@ -500,7 +599,7 @@ export class SessionManager {
     if (typeof key !== 'string') throw new SessionDataError(`session data keys must be strings; received ${typeof key}`);
   }
 
-  #assertMetaFields(session: Session): void {
+  #assertMetaFields(session: Session<Data>): void {
     for (const name of ['userId', 'tenantId', 'ipAddress', 'userAgent'] as const) {
       const value = session[name];
       if (value !== null && typeof value !== 'string') throw new SessionDataError(`session.${name} must be a string or null`);
@@ -530,7 +629,7 @@ export class SessionManager {
    * expiresAt settles it in the usual case; only when it says "expired" is
    * the store asked, since another request may have extended it meanwhile.
    */
-  async #assertNotExpired(session: Session, state: SessionState): Promise<void> {
+  async #assertNotExpired(session: Session<Data>, state: SessionState): Promise<void> {
     const now = this.#now();
     if (now >= state.absoluteExpiresAt) throw new SessionExpiredError();
     if (now < session.expiresAt.getTime()) return;
@@ -558,23 +657,23 @@ export class SessionManager {
    * when the session was created, so after a key rotation older sessions
    * are found under a previous key's store key (tried in ring order).
    */
-  async #locate(idBytes: Buffer): Promise<Located | null> {
+  async #locate(idBytes: Buffer, minVersion?: number): Promise<Located | null> {
     const entries = this.#ring.entries;
     for (let i = 0; i < entries.length; i++) {
       const key = storeKeyHex(entries[i] as KeyEntry, idBytes);
-      const record = await guarded(this.#store.find(key), STORE_FAILURE.find);
+      const record = await guarded(this.#store.find(key, minVersion), STORE_FAILURE.find);
       if (record) return { key, record };
     }
     return null;
   }
 
   /** The store key of a Session object from this manager, without hashing; undefined for ids and foreign objects. */
-  #knownStoreKey(ref: string | Session): StoreKey | undefined {
+  #knownStoreKey(ref: string | Session<Data>): StoreKey | undefined {
     return ref instanceof Session ? sessionState(ref)?.storeKey : undefined;
   }
 
   /** The record named by an id or by a Session object. */
-  async #locateRef(ref: string | Session): Promise<Located | null> {
+  async #locateRef(ref: string | Session<Data>): Promise<Located | null> {
     const known = this.#knownStoreKey(ref);
     if (known !== undefined) {
       const record = await guarded(this.#store.find(known), STORE_FAILURE.find);
@@ -605,8 +704,8 @@ export class SessionManager {
    * with its store key (a hash of these id bytes) as additional data, so a
    * record that opens here belongs to this id.
    */
-  async #openLive(idBytes: Buffer | null): Promise<Opened> {
-    const located = idBytes ? await this.#locate(idBytes) : null;
+  async #openLive(idBytes: Buffer | null, minVersion?: number): Promise<Opened> {
+    const located = idBytes ? await this.#locate(idBytes, minVersion) : null;
     if (!located) throw new SessionNotFoundError();
     if (located.record.expiresAt <= this.#now()) throw new SessionExpiredError();
     const opened = await this.#openLocated(located);
@@ -614,13 +713,14 @@ export class SessionManager {
     return opened;
   }
 
-  #sessionFrom(opened: Opened): Session {
+  #sessionFrom(opened: Opened): Session<Data> {
     const { located, fields, plaintext } = opened;
-    return new Session(fields, located.record.expiresAt, {
+    return new Session<Data>(fields, located.record.expiresAt, {
       storeKey: located.key,
       version: located.record.version,
       baseline: plaintext,
       absoluteExpiresAt: fields.absoluteExpiresAt,
+      cookieExpiresAt: null,
     });
   }
 
@@ -641,7 +741,7 @@ export class SessionManager {
   }
 
   /** Read-modify-write of one session's data under the per-key writer lock, retried on CAS conflicts. */
-  async #modify<T>(id: string, change: (data: SessionData) => { changed: boolean; result: T } | Promise<{ changed: boolean; result: T }>): Promise<T> {
+  async #modify<T>(id: string, sink: SessionContext | null, change: (data: DataRecord) => { changed: boolean; result: T } | Promise<{ changed: boolean; result: T }>): Promise<T> {
     const idBytes = parseSessionId(id);
     const located = idBytes ? await this.#locate(idBytes) : null;
     if (!located) throw new SessionNotFoundError();
@@ -658,7 +758,10 @@ export class SessionManager {
         const plaintext = this.#encodeBounded(fields, assertStorable(fields.data));
         const expiresAt = Math.min(now + this.config.sessionLifetime, fields.absoluteExpiresAt);
         const write = await this.#recordWrite(located.key, fields, plaintext, expiresAt);
-        if (await guarded(this.#store.update(located.key, record.version, write), STORE_FAILURE.update)) return result;
+        if (await guarded(this.#store.update(located.key, record.version, write), STORE_FAILURE.update)) {
+          if (sink) await this.#issueCookie(sink, idBytes!, expiresAt, record.version + 1, undefined);
+          return result;
+        }
         await this.#backoff(attempt);
       }
       throw new SessionConflictError();
@@ -671,9 +774,11 @@ export class SessionManager {
     await sleep(Math.random() * Math.min(50, 2 ** (attempt - 2)));
   }
 
-  async #issueCookie(ctx: SessionContext, idBytes: Buffer, expiresAt: number): Promise<void> {
-    const sealed = await this.#sealer.seal('cookie', encodeTokenPayload(idBytes, expiresAt), this.#cookieAd);
+  /** Seals and appends the cookie; `state` (the Session it was issued through) remembers its expiry for refresh. */
+  async #issueCookie(ctx: SessionContext, idBytes: Buffer, expiresAt: number, version: number, state: SessionState | undefined): Promise<void> {
+    const sealed = await this.#sealer.seal('cookie', encodeTokenPayload(idBytes, expiresAt, version), this.#cookieAd);
     ctx.appendSetCookie(this.#cookies.build(sealed.toString('base64url'), expiresAt, this.#now()));
+    if (state) state.cookieExpiresAt = expiresAt;
   }
 
   #scheduleCleanup(): void {
@@ -698,7 +803,7 @@ export class SessionManager {
 }
 
 /** Validates `config`, opens the store and returns a ready manager. Rejects with ERR_SESSION_CONFIG or ERR_SESSION_STORE. */
-export async function createSessionManager(config: SessionConfig): Promise<SessionManager> {
+export async function createSessionManager<Data extends object = DefaultSessionData>(config: SessionConfig): Promise<SessionManager<Data>> {
   const resolved = validateConfig(config);
   let ring: KeyRing;
   try {
@@ -714,5 +819,5 @@ export async function createSessionManager(config: SessionConfig): Promise<Sessi
     throw error instanceof SessionError ? error : asStoreError('open', error);
   }
   const sealer = createSealer(resolved, ring);
-  return new SessionManager(resolved, ring, sealer, store);
+  return new SessionManager<Data>(resolved, ring, sealer, store);
 }

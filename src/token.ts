@@ -3,15 +3,21 @@
  *
  * An id is 32 random bytes as 43 base64url characters. Anything else offered
  * as an id is refused here, before any store or path sees it.
- * A cookie token seals `id(32) | expiresAt(6 bytes, ms, big-endian)`; sealed,
- * it is always TOKEN_BYTES long, so its text form has one fixed length.
+ * A cookie token seals `id(32) | expiresAt(6) | version(6)` (big-endian
+ * integers): the cookie's own expiry in ms, and the record version the
+ * request that issued it wrote or read, so any node can tell that its cached
+ * copy is older than what this client has seen. Sealed, a token is always
+ * TOKEN_BYTES long, so its text form has one fixed length.
  */
 import { randomBytes32, SEAL_OVERHEAD } from './crypto/aead.ts';
 
 export const ID_BYTES = 32;
 export const ID_CHARS = 43;
 const EXPIRY_BYTES = 6;
-export const TOKEN_PAYLOAD_BYTES = ID_BYTES + EXPIRY_BYTES;
+const VERSION_BYTES = 6;
+/** Largest version a token can carry (2^48 - 1): far beyond any session's writes. */
+export const MAX_TOKEN_VERSION = 2 ** 48 - 1;
+export const TOKEN_PAYLOAD_BYTES = ID_BYTES + EXPIRY_BYTES + VERSION_BYTES;
 export const TOKEN_BYTES = TOKEN_PAYLOAD_BYTES + SEAL_OVERHEAD;
 export const TOKEN_CHARS = Math.ceil((TOKEN_BYTES * 8) / 6);
 
@@ -47,27 +53,40 @@ export function parseSessionId(id: unknown): Buffer | null {
   return Buffer.from(id, 'base64url');
 }
 
-export function encodeTokenPayload(idBytes: Uint8Array, expiresAt: number): Buffer {
-  const payload = Buffer.allocUnsafe(TOKEN_PAYLOAD_BYTES);
-  // Plain stores: at 32 + 6 bytes, cheaper than TypedArray.set and writeUIntBE (this runs on every cookie issued).
-  for (let i = 0; i < ID_BYTES; i++) payload[i] = idBytes[i]!;
-  let ms = Math.max(0, Math.floor(expiresAt));
-  for (let i = TOKEN_PAYLOAD_BYTES - 1; i >= ID_BYTES; i--) {
-    payload[i] = ms % 256;
-    ms = Math.floor(ms / 256);
+/** Writes `value` (a non-negative safe integer) as `width` big-endian bytes ending just before `end`. */
+function writeUIntBE(out: Buffer, value: number, end: number, width: number): void {
+  let rest = Math.max(0, Math.floor(value));
+  for (let i = end - 1; i >= end - width; i--) {
+    out[i] = rest % 256;
+    rest = Math.floor(rest / 256);
   }
+}
+
+export function encodeTokenPayload(idBytes: Uint8Array, expiresAt: number, version: number): Buffer {
+  const payload = Buffer.allocUnsafe(TOKEN_PAYLOAD_BYTES);
+  // Plain stores: at these sizes, cheaper than TypedArray.set and writeUIntBE (this runs on every cookie issued).
+  for (let i = 0; i < ID_BYTES; i++) payload[i] = idBytes[i]!;
+  writeUIntBE(payload, expiresAt, ID_BYTES + EXPIRY_BYTES, EXPIRY_BYTES);
+  writeUIntBE(payload, Math.min(version, MAX_TOKEN_VERSION), TOKEN_PAYLOAD_BYTES, VERSION_BYTES);
   return payload;
 }
 
 export interface TokenPayload {
   readonly idBytes: Buffer;
+  /** The cookie's own expiry (ms): the token is refused from this instant. */
   readonly expiresAt: number;
+  /** The record version this client has seen at least (0: none known). */
+  readonly version: number;
 }
 
-/** The id bytes and expiry inside an opened token (the id's text form is left to the caller: it costs ~150 ns). */
+/** The id bytes, expiry and version inside an opened token (the id's text form is left to the caller: it costs ~150 ns). */
 export function decodeTokenPayload(payload: Buffer): TokenPayload | null {
   if (payload.byteLength !== TOKEN_PAYLOAD_BYTES) return null;
-  return { idBytes: payload.subarray(0, ID_BYTES), expiresAt: payload.readUIntBE(ID_BYTES, EXPIRY_BYTES) };
+  return {
+    idBytes: payload.subarray(0, ID_BYTES),
+    expiresAt: payload.readUIntBE(ID_BYTES, EXPIRY_BYTES),
+    version: payload.readUIntBE(ID_BYTES + EXPIRY_BYTES, VERSION_BYTES),
+  };
 }
 
 /**

@@ -53,7 +53,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
   const peerCookiePayload = { sid: id, exp: expiresAt };
 
   const tokenRoundTrip = (): unknown => {
-    const text = sealBytes(ring, 'cookie', encodeTokenPayload(idBytes, expiresAt), cookieAd).toString('base64url');
+    const text = sealBytes(ring, 'cookie', encodeTokenPayload(idBytes, expiresAt, 1), cookieAd).toString('base64url');
     const opened = openBytes(ring, 'cookie', tokenBytesFromCookieValue(text)!, cookieAd);
     return decodeTokenPayload(opened!.plaintext);
   };
@@ -61,7 +61,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
 
   // The same without the cookie text (base64url out, shape check and decode in): what issue 2's 1.3× goal is about.
   const aeadRoundTrip = (): unknown => {
-    const sealed = sealBytes(ring, 'cookie', encodeTokenPayload(idBytes, expiresAt), cookieAd);
+    const sealed = sealBytes(ring, 'cookie', encodeTokenPayload(idBytes, expiresAt, 1), cookieAd);
     return decodeTokenPayload(openBytes(ring, 'cookie', sealed, cookieAd)!.plaintext);
   };
   check((aeadRoundTrip() as { idBytes: Buffer }).idBytes.equals(idBytes), 'our aead token round trip');
@@ -69,7 +69,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
   // The floor: a bare sodium-native seal + open of the same 38 bytes, buffers preallocated, fresh nonce per seal.
   const rawKey = sodium.sodium_malloc(32);
   sodium.randombytes_buf(rawKey);
-  const rawPlain = encodeTokenPayload(idBytes, expiresAt);
+  const rawPlain = encodeTokenPayload(idBytes, expiresAt, 1);
   const rawNonce = Buffer.alloc(24);
   const rawCipher = Buffer.alloc(TOKEN_PAYLOAD_BYTES + 16);
   const rawOpened = Buffer.alloc(TOKEN_PAYLOAD_BYTES);
@@ -166,7 +166,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
     { id: 'codec.record.json-secretbox', kind: 'sync', op: secretboxRoundTrip },
   ];
 
-  rec.conditions['cookie payload'] = `session id (32 B) + expiry: ${TOKEN_PAYLOAD_BYTES} B plaintext for ours and the raw loop; {sid, exp} object for the peers`;
+  rec.conditions['cookie payload'] = `session id (32 B) + expiry + version: ${TOKEN_PAYLOAD_BYTES} B plaintext for ours and the raw loop; {sid, exp} object for the peers`;
   rec.conditions['record payload'] = `10-key session plus id/user/tenant/ip/UA fields: ${recordPlainBytes} B msgpack, ${jsonBytes} B JSON`;
   rec.conditions['timing'] = `${rounds} interleaved runs of ${timeMs} ms per contender, after a warm-up; one operation = seal + open (round trip)`;
 

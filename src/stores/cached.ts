@@ -53,18 +53,19 @@ export class CachedStore implements SessionStore {
     return this.backing.open();
   }
 
-  find(key: StoreKey): Promise<StoredRecord | null> {
+  find(key: StoreKey, minVersion = 0): Promise<StoredRecord | null> {
     const cached = this.#lru.get(key);
-    if (cached && this.#now() - cached.cachedAt < this.#staleMs) return Promise.resolve(cached);
+    // Older than what the client has seen (it wrote through another node): read through, whatever its age.
+    if (cached && cached.version >= minVersion && this.#now() - cached.cachedAt < this.#staleMs) return Promise.resolve(cached);
     const pending = this.#inflight.get(key);
     if (pending) return pending.promise;
-    return this.#readThrough(key);
+    return this.#readThrough(key, minVersion);
   }
 
-  #readThrough(key: StoreKey): Promise<StoredRecord | null> {
+  #readThrough(key: StoreKey, minVersion: number): Promise<StoredRecord | null> {
     const read: InflightRead = {
       invalidated: false,
-      promise: this.backing.find(key).then(
+      promise: this.backing.find(key, minVersion).then(
         (record) => {
           if (this.#inflight.get(key) === read) this.#inflight.delete(key);
           if (!read.invalidated) {

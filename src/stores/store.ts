@@ -51,8 +51,16 @@ export interface SessionStore {
   /** Called once before use: creates what is missing and proves the store is reachable (ERR_SESSION_STORE otherwise). */
   open(): Promise<void>;
 
-  /** The record under `key` (possibly expired), or null. */
-  find(key: StoreKey): Promise<StoredRecord | null>;
+  /**
+   * The record under `key` (possibly expired), or null.
+   *
+   * `minVersion`: the version the client's cookie says it has already seen
+   * (read-your-writes). A store that can serve a stale copy (a cache, a
+   * replica or a multi-primary cluster node behind on applying) makes the
+   * effort to return at least that version when one was acknowledged, e.g.
+   * by reading through or causally; a store that is always current ignores it.
+   */
+  find(key: StoreKey, minVersion?: number): Promise<StoredRecord | null>;
 
   /** Stores a record at version 1 if `key` holds none. False if it does (never an upsert). */
   insert(key: StoreKey, write: RecordWrite): Promise<boolean>;

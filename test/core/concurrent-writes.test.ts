@@ -69,7 +69,7 @@ describe('concurrent writers never lose each other', () => {
   it('counts 100 concurrent update()s of one key exactly', async () => {
     const { manager } = await cacheManager();
     const session = await manager.create(context());
-    await Promise.all(Array.from({ length: 100 }, () => manager.update<number>(session.id, 'hits', (n) => (n ?? 0) + 1)));
+    await Promise.all(Array.from({ length: 100 }, () => manager.update(session.id, 'hits', (n) => ((n as number | undefined) ?? 0) + 1)));
     assert.equal(await manager.get(session.id, 'hits'), 100);
     await manager.close();
   });
@@ -77,7 +77,7 @@ describe('concurrent writers never lose each other', () => {
   it('counts 100 update()s split across two nodes sharing a store (retrying on CAS conflicts)', async () => {
     const [a, b] = twoNodes();
     const session = await a.create(context());
-    const bump = (m: SessionManager) => m.update<number>(session.id, 'hits', (n) => (n ?? 0) + 1);
+    const bump = (m: SessionManager) => m.update(session.id, 'hits', (n) => ((n as number | undefined) ?? 0) + 1);
     await Promise.all(Array.from({ length: 100 }, (_, i) => bump(i % 2 ? a : b)));
     assert.equal(await b.get(session.id, 'hits'), 100);
   });

@@ -31,8 +31,8 @@ describe('get, set, delete, clear, update', () => {
   it('update passes the current value, stores the result, and removes the key when fn returns undefined', async () => {
     const { manager } = await cacheManager();
     const session = await manager.create(context());
-    assert.deepEqual(await manager.update<string[]>(session.id, 'cart', (cart) => [...(cart ?? []), 'p1']), ['p1']);
-    assert.deepEqual(await manager.update<string[]>(session.id, 'cart', async (cart) => [...(cart ?? []), 'p2']), ['p1', 'p2']);
+    assert.deepEqual(await manager.update(session.id, 'cart', (cart) => [...((cart as string[] | undefined) ?? []), 'p1']), ['p1']);
+    assert.deepEqual(await manager.update(session.id, 'cart', async (cart) => [...((cart as string[] | undefined) ?? []), 'p2']), ['p1', 'p2']);
     await manager.update(session.id, 'cart', () => undefined);
     await rejectsWithCode(manager.get(session.id, 'cart'), 'ERR_SESSION_KEY_NOT_FOUND');
     await manager.close();

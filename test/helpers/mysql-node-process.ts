@@ -39,7 +39,7 @@ await Promise.all(
       acknowledged.failures.push(`set ${key}: ${(error as { code?: string }).code}`);
     }
     try {
-      await manager.update<number>(job.id, 'counter', (n) => (n ?? 0) + 1);
+      await manager.update(job.id, 'counter', (n) => ((n as number | undefined) ?? 0) + 1);
       acknowledged.increments++;
     } catch (error) {
       acknowledged.failures.push(`increment: ${(error as { code?: string }).code}`);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock, MINUTE } from '../helpers/manager.ts';
-import { getWithCookie, login, SERVERS, sessionCookie, startTestApp, type TestApp } from './app-fixture.ts';
+import { getWithCookie, login, postJson, SERVERS, sessionCookie, startTestApp, type TestApp } from './app-fixture.ts';
 
 const LIFETIME = 60 * MINUTE;
 const TOUCH_THRESHOLD = 5 * MINUTE;
@@ -41,6 +41,21 @@ for (const server of SERVERS) {
       clock.advance(40 * MINUTE); // 80 minutes after login: past the first lifetime
       assert.equal((await getWithCookie(app.url('/profile'), renewed)).status, 200, 'the active user is still in');
       assert.equal((await getWithCookie(app.url('/profile'), idle)).status, 401, 'the idle user is out');
+    });
+
+    it('keeps a user whose only activity is cart writes every 30 s logged in for twice the lifetime', async () => {
+      let cookie = await login(app, 'writer');
+      let writes = 0;
+      for (let elapsed = 0; elapsed < 2 * LIFETIME; elapsed += 30_000) {
+        clock.advance(30_000);
+        const response = await postJson(app.url('/cart/items'), { productId: `p${writes}` }, cookie);
+        assert.equal(response.status, 200, `write ${writes + 1}, ${(elapsed + 30_000) / MINUTE} min after login`);
+        await response.arrayBuffer();
+        writes++;
+        cookie = sessionCookie(response) ?? cookie;
+      }
+      const cart = await getWithCookie(app.url('/cart'), cookie);
+      assert.equal(((await cart.json()) as { items: unknown[] }).items.length, writes);
     });
   });
 }

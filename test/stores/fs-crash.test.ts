@@ -90,7 +90,7 @@ it('leaves every record whole (old or new) when a writer is SIGKILLed mid-write,
         lastSeen.set(id, n ?? 0);
         if (session.data.blob !== undefined) assert.match(session.data.blob as string, /^x+$/);
         // Whatever the dead writer had taken, this write must not wait on it for long nor fail.
-        await manager.update<number>(id, 'n', (value) => (value ?? 0) + 1);
+        await manager.update(id, 'n', (value) => ((value as number | undefined) ?? 0) + 1);
         lastSeen.set(id, (n ?? 0) + 1);
       }
     } finally {

@@ -34,7 +34,7 @@ async function nodeWork(manager: Awaited<ReturnType<typeof mysqlManager>>['manag
         acknowledged.failures.push(`set ${key}: ${codeOf(error)}`);
       }
       try {
-        await manager.update<number>(id, 'counter', (n) => (n ?? 0) + 1);
+        await manager.update(id, 'counter', (n) => ((n as number | undefined) ?? 0) + 1);
         acknowledged.increments++;
       } catch (error) {
         acknowledged.failures.push(`increment: ${codeOf(error)}`);
