@@ -6,7 +6,7 @@ import { KeyRing, storeKeyHex, tagHex, type KeyEntry } from './crypto/aead.ts';
 import { createSealer } from './crypto/factory.ts';
 import type { Sealer } from './crypto/sealer.ts';
 import { assertStorable, decodeRecord, encodeRecord, type RecordFields } from './codec.ts';
-import { validateConfig, type ResolvedConfig, type SessionConfig } from './config.ts';
+import { validateConfig, zeroConfigKeys, type ResolvedConfig, type SessionConfig } from './config.ts';
 import {
   asStoreError,
   SessionClosedError,
@@ -24,6 +24,7 @@ import {
 import { CookieWriter } from './http/cookie.ts';
 import type { SessionContext } from './http/context.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
+import { describeManager, INSPECT, managerSummary, type ManagerSummary } from './printable.ts';
 import { applyChanges, changesOf, Session, sessionState, type SessionState } from './session.ts';
 import type { DataKey, DataRecord, DefaultSessionData } from './session-data.ts';
 import { createStore } from './stores/factory.ts';
@@ -128,6 +129,19 @@ export class SessionManager<Data extends object = DefaultSessionData> {
   /** The store in use (for diagnostics and benchmarks). */
   get store(): SessionStore {
     return this.#store;
+  }
+
+  // Printed (console.log, util.inspect, JSON.stringify, String), a manager shows its store and cookie name, never a secret: printable.ts.
+  [INSPECT](): string {
+    return describeManager(this.toJSON());
+  }
+
+  toJSON(): ManagerSummary {
+    return managerSummary(this.config, this.#store, this.#closed);
+  }
+
+  toString(): string {
+    return describeManager(this.toJSON());
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -577,6 +591,9 @@ export class SessionManager<Data extends object = DefaultSessionData> {
     clearTimeout(this.#cleanupTimer);
     this.#closing = (async () => {
       const results = await Promise.allSettled([this.#sealer.close(), this.#store.close()]);
+      // No key material outlives the manager (the pooled sealer zeroes its own copies).
+      this.#ring.zero();
+      zeroConfigKeys(this.config);
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw asStoreError('close', failure.reason);
     })();
