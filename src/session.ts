@@ -35,8 +35,8 @@ interface SessionInternals {
   state(session: Session<object>): SessionState | undefined;
   /** The expiry in ms, without making a Date. */
   expiresAtMs(session: Session<object>): number;
-  /** The data if the application has read or replaced it; undefined while it is still the stored snapshot. */
-  copiedData(session: Session<object>): object | undefined;
+  /** What a save writes: the application's data if it has read or replaced it (whatever it is now), else the stored snapshot. */
+  dataToSave(session: Session<object>): unknown;
   /** After a write: the record now stored. `mergedData`: the stored data differs from the object's own (a merge), so its copy is dropped. */
   wrote(session: Session<object>, record: OpenRecord, mergedData: boolean): void;
 }
@@ -52,6 +52,8 @@ export class Session<Data extends object = DefaultSessionData> {
   userAgent: string | null;
   #state: SessionState;
   #data: Partial<Data> | undefined;
+  /** The application has read (so may have changed) or replaced `data`. */
+  #dataTouched: boolean;
   #expiresAtMs: number;
   #updatedAtMs: number;
   #expiresAt: Date | undefined;
@@ -62,7 +64,7 @@ export class Session<Data extends object = DefaultSessionData> {
     internals = {
       state: (session) => (#state in session ? session.#state : undefined),
       expiresAtMs: (session) => session.#expiresAtMs,
-      copiedData: (session) => session.#data,
+      dataToSave: (session) => (session.#dataTouched ? session.#data : session.#state.base.data),
       wrote: (session, record, mergedData) => session.#wrote(record, mergedData),
     };
   }
@@ -76,6 +78,7 @@ export class Session<Data extends object = DefaultSessionData> {
     this.userAgent = record.userAgent;
     this.#state = { key, base: record, cookieExpiresAt };
     this.#data = undefined;
+    this.#dataTouched = false;
     this.#expiresAtMs = record.expiresAt;
     this.#updatedAtMs = record.updatedAt;
     this.#expiresAt = undefined;
@@ -90,11 +93,16 @@ export class Session<Data extends object = DefaultSessionData> {
    * the store (and other requests) only through save().
    */
   get data(): Partial<Data> {
-    return (this.#data ??= copyData(this.#state.base.data) as Partial<Data>);
+    if (!this.#dataTouched) {
+      this.#data = copyData(this.#state.base.data) as Partial<Data>;
+      this.#dataTouched = true;
+    }
+    return this.#data as Partial<Data>;
   }
 
   set data(value: Partial<Data>) {
     this.#data = value;
+    this.#dataTouched = true;
   }
 
   /** When the session ends unless it is used (idle expiry, never past the absolute lifetime). */
@@ -130,7 +138,10 @@ export class Session<Data extends object = DefaultSessionData> {
     this.tenantId = record.tenantId;
     this.ipAddress = record.ipAddress;
     this.userAgent = record.userAgent;
-    if (mergedData) this.#data = undefined;
+    if (mergedData) {
+      this.#data = undefined;
+      this.#dataTouched = false;
+    }
   }
 
   toJSON(): Record<string, unknown> {
@@ -163,8 +174,8 @@ export function sessionExpiresAtMs(session: Session<object>): number {
 }
 
 /** @internal */
-export function sessionCopiedData(session: Session<object>): object | undefined {
-  return internals.copiedData(session);
+export function sessionDataToSave(session: Session<object>): unknown {
+  return internals.dataToSave(session);
 }
 
 /** @internal */

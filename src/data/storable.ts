@@ -83,10 +83,10 @@ function binHeader(bytes: number): number {
 function arrayHeader(length: number): number {
   return length < 16 ? 1 : length < 65536 ? 3 : 5;
 }
-/** msgpackr writes every object as a map16 (or map32), never a fixmap: it patches the size in after the keys. */
-function mapHeader(length: number): number {
-  return length < 65536 ? 3 : 5;
-}
+/** msgpackr writes every object as a map16, never a fixmap: it patches the size in after the keys. */
+const MAP_HEADER = 3;
+/** …and so refuses an object of more keys than a map16 counts. */
+export const MAX_OBJECT_KEYS = 65535;
 
 function numberBytes(n: number): number {
   if (Number.isInteger(n)) {
@@ -96,13 +96,21 @@ function numberBytes(n: number): number {
   return 9;
 }
 
+/** msgpackr's bigint extension (type 0x42): 64-bit two's-complement chunks, or hex bytes past 65 536 bits; then an ext header. */
 function bigintBytes(n: bigint): number {
   if (n >= -(2n ** 63n) && n < 2n ** 64n) return 9;
-  // msgpackr's bigint extension: the two's-complement bytes in an ext (fixext up to 16 bytes, then ext8/16/32).
-  const bytes = Math.ceil(((n < 0n ? -n : n).toString(16).length * 4 + 1) / 8);
-  const fixed = [1, 2, 4, 8, 16].find((size) => size >= bytes);
-  if (fixed !== undefined) return 2 + fixed;
-  return (bytes < 256 ? 3 : bytes < 65536 ? 4 : 6) + bytes;
+  const empty = n < 0n ? -1n : 0n;
+  let dataBytes: number;
+  if (n >> 65536n === empty) {
+    let chunks = 1;
+    while (n >> BigInt(64 * (chunks - 1) + 63) !== empty) chunks++;
+    dataBytes = 8 * chunks;
+  } else {
+    const hex = (n < 0n ? ~n : n).toString(16);
+    dataBytes = hex.length % 2 ? (hex.length + 1) / 2 : hex.length / 2 + (parseInt(hex[0]!, 16) >= 8 ? 1 : 0);
+  }
+  if (dataBytes === 1 || dataBytes === 2 || dataBytes === 4 || dataBytes === 8 || dataBytes === 16) return 2 + dataBytes;
+  return (dataBytes < 256 ? 3 : dataBytes < 65536 ? 4 : 6) + dataBytes;
 }
 
 function dateBytes(ms: number): number {
@@ -214,7 +222,8 @@ class Walk {
   #copyObject(object: Record<string, unknown>, path: string, depth: number): Record<string, unknown> {
     if (Object.getOwnPropertySymbols(object).length > 0) throw new SessionDataError(`${path} has symbol keys, which cannot be stored`);
     const keys = Object.keys(object);
-    this.#add(mapHeader(keys.length), HEAP.object + HEAP.pointer * keys.length, path);
+    if (keys.length > MAX_OBJECT_KEYS) throw new SessionDataError(`${path} has ${keys.length} keys; an object in a session holds at most ${MAX_OBJECT_KEYS}`);
+    this.#add(MAP_HEADER, HEAP.object + HEAP.pointer * keys.length, path);
     const copy: Record<string, unknown> = {};
     for (const key of keys) {
       const keyBytes = Buffer.byteLength(key, 'utf8');
@@ -256,10 +265,23 @@ function isPlainPrototype(object: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** The msgpack bytes and heap bytes of a record's fields besides data (see codec.ts's layout). */
-export function metaSizes(fields: { readonly id: string; readonly userId: string | null; readonly tenantId: string | null; readonly ipAddress: string | null; readonly userAgent: string | null }): { encodedBytes: number; heapBytes: number } {
+/** The record's fields besides data, as data/storable.ts needs them to size a record. Absent timestamps are sized as the largest (9 bytes). */
+export interface MetaForSize {
+  readonly id: string;
+  readonly userId: string | null;
+  readonly tenantId: string | null;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  readonly createdAt?: number;
+  readonly updatedAt?: number;
+  readonly absoluteExpiresAt?: number;
+}
+
+/** The msgpack bytes and heap bytes of a record's fields besides data (codec.ts's layout). */
+export function metaSizes(fields: MetaForSize): { encodedBytes: number; heapBytes: number } {
   // [FORMAT, flags, id, createdAt, updatedAt, absoluteExpiresAt, userId, tenantId, ipAddress, userAgent, data]
-  let encoded = 1 + 1 + 1 + 9 + 9 + 9;
+  let encoded = 1 + 1 + 1;
+  for (const time of [fields.createdAt, fields.updatedAt, fields.absoluteExpiresAt]) encoded += time === undefined ? 9 : numberBytes(time);
   let heap = 0;
   for (const text of [fields.id, fields.userId, fields.tenantId, fields.ipAddress, fields.userAgent]) {
     if (text === null) {

@@ -4,7 +4,7 @@
  */
 import { tagHex } from '../crypto/aead.ts';
 import type { RecordFields } from '../codec.ts';
-import { metaSizes, prepareData, type PreparedValue } from '../data/storable.ts';
+import { metaSizes, prepareData, type MetaForSize, type PreparedValue } from '../data/storable.ts';
 import { SessionDataError } from '../errors.ts';
 import type { DataRecord } from '../session-data.ts';
 import type { RecordDraft } from '../tier/open-record.ts';
@@ -13,7 +13,7 @@ import type { Engine } from './engine.ts';
 export type RecordMeta = Omit<RecordFields, 'data'>;
 
 /** The session's data checked, copied and measured against maxDataBytes (the record's other fields count too). */
-export function prepareSessionData(engine: Engine, data: unknown, meta: Pick<RecordFields, 'id' | 'userId' | 'tenantId' | 'ipAddress' | 'userAgent'>): PreparedValue<DataRecord> {
+export function prepareSessionData(engine: Engine, data: unknown, meta: MetaForSize): PreparedValue<DataRecord> {
   const limit = engine.config.maxDataBytes - metaSizes(meta).encodedBytes;
   if (limit < 3) throw new SessionDataError(`the session's own fields (ids, ip, user agent) already take maxDataBytes (${engine.config.maxDataBytes} bytes)`);
   return prepareData(data, limit);

@@ -18,7 +18,7 @@ import { copyValue } from '../data/copy.ts';
 import { prepareValue } from '../data/storable.ts';
 import { SessionConflictError, SessionExpiredError, SessionNotFoundError, SessionStoreError } from '../errors.ts';
 import type { SessionContext } from '../http/context.ts';
-import { applyChanges, changesOf, metaOf, Session, sessionCopiedData, sessionExpiresAtMs, sessionState, sessionWrote, type MetaFields, type SessionState } from '../session.ts';
+import { applyChanges, changesOf, metaOf, Session, sessionDataToSave, sessionExpiresAtMs, sessionState, sessionWrote, type MetaFields, type SessionState } from '../session.ts';
 import type { DataRecord } from '../session-data.ts';
 import type { StoreKey } from '../stores/store.ts';
 import { isLive, type OpenRecord } from '../tier/open-record.ts';
@@ -78,7 +78,7 @@ export class WritePath {
     const meta = metaOf(session);
     const fields = { id: session.id, ...meta };
     // Checked and copied now, before any await: this is exactly what gets written.
-    const prepared = prepareSessionData(this.#engine, sessionCopiedData(session) ?? state.base.data, fields);
+    const prepared = prepareSessionData(this.#engine, sessionDataToSave(session), fields);
     await this.#engine.writers.run(state.key, async () => {
       await this.#assertNotExpired(session, state);
       const original = state.base;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { assertStorable, decodeRecord, encodeRecord, type RecordFields } from '../../src/codec.ts';
+import { decodeRecord, encodeRecord, type RecordFields } from '../../src/codec.ts';
+import { metaSizes, prepareData } from '../../src/data/storable.ts';
 import { cacheManager, context } from '../helpers/manager.ts';
 
 /** What a stored value reads back as: plain prototypes, Buffer for Uint8Array, 0 for -0. */
@@ -63,7 +64,8 @@ describe('session data round-trips exactly', () => {
   it('through the record codec, for arbitrary storable data', () => {
     fc.assert(
       fc.property(sessionData, (data) => {
-        const plaintext = encodeRecord(fieldsWith(data), assertStorable(data));
+        const prepared = prepareData(data, Infinity);
+        const plaintext = encodeRecord(fieldsWith(prepared.value), prepared.hasProtoKeys);
         const decoded = decodeRecord(plaintext);
         assert.ok(decoded);
         assert.deepStrictEqual(decoded.data, normalize(data));
@@ -72,6 +74,41 @@ describe('session data round-trips exactly', () => {
       { numRuns: 500 },
     );
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  it('measures the encoded size exactly, so maxDataBytes needs no encode', () => {
+    fc.assert(
+      fc.property(sessionData, (data) => {
+        const fields = fieldsWith(data);
+        const prepared = prepareData(data, Infinity);
+        const encoded = encodeRecord({ ...fields, data: prepared.value }, prepared.hasProtoKeys).byteLength;
+        assert.equal(metaSizes(fields).encodedBytes + prepared.encodedBytes, encoded);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('copies what it checks: the prepared data shares no object with what was given', () => {
+    fc.assert(
+      fc.property(sessionData, (data) => {
+        const given = new Set<object>();
+        const collect = (value: unknown): void => {
+          if (typeof value === 'object' && value !== null) {
+            given.add(value);
+            for (const inner of Object.values(value)) collect(inner);
+          }
+        };
+        collect(data);
+        const walk = (value: unknown): void => {
+          if (typeof value === 'object' && value !== null) {
+            assert.ok(!given.has(value), 'an object of the input reached the copy');
+            for (const inner of Object.values(value)) walk(inner);
+          }
+        };
+        walk(prepareData(data, Infinity).value);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('through save and load on the manager', async () => {
