@@ -7,10 +7,10 @@
  *
  * Markers are created before the record is written (so a crash leaves at
  * most a stale marker, never a missing one) and checked again after it is
- * published: a concurrent drop may have removed the marker (or its
- * directory) in between. drop() re-reads the record after removing a marker
- * and puts it back if the record still carries the tag. Between the two
- * checks no tagged record is left unlisted.
+ * published: listing may have pruned the marker (or its directory) as
+ * stale in between, and it re-reads the record after removing a marker and
+ * puts it back if the record carries the tag again. Between the two checks
+ * no tagged record is left unlisted.
  */
 import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -55,24 +55,45 @@ export class UserIndex {
     throw new SessionStoreError(`filesystem store: the user index directory of a record kept disappearing (${ADD_ATTEMPTS} attempts)`);
   }
 
-  /** After a record is published: its marker is still there (a concurrent drop may have removed it). */
+  /**
+   * After a record is published: its marker is still there (a concurrent drop may have removed it).
+   * One lstat of the marker, without checking its directories again: add() checked them a moment
+   * ago, and this only reads (if they were swapped for a link since, the next add or drop finds it).
+   */
   async confirm(userTag: string | null, key: StoreKey): Promise<void> {
     if (userTag === null) return;
-    const dir = await this.#tree.userDir(userTag, false);
-    if (dir === null || (await lstatIfPresent(join(dir, key))) === null) await this.add(userTag, key);
+    if ((await lstatIfPresent(join(this.#tree.layout.userDir(userTag), key))) === null) await this.add(userTag, key);
   }
 
-  /** Removes the marker, unless the record (re-read after) still carries the tag. */
+  /**
+   * Removes the marker of a deleted key: its tombstone refuses every writer, so nothing can carry
+   * the tag again and there is nothing to re-check.
+   */
+  async dropDeleted(userTag: string | null, key: StoreKey): Promise<void> {
+    if (userTag === null) return;
+    const dir = await this.#tree.userDir(userTag, false);
+    if (dir !== null && (await unlinkIfPresent(join(dir, key)))) await this.#removeIfEmpty(dir);
+  }
+
+  /** Removes a marker, unless the record (re-read after) carries the tag again: a writer may be (re-)tagging it. */
   async drop(userTag: string | null, key: StoreKey): Promise<void> {
     if (userTag === null) return;
     const dir = await this.#tree.userDir(userTag, false);
-    if (dir === null || !(await unlinkIfPresent(join(dir, key)))) return;
+    if (dir !== null) await this.#dropStale(dir, userTag, key);
+  }
+
+  async #dropStale(dir: string, userTag: string, key: StoreKey): Promise<void> {
+    if (!(await unlinkIfPresent(join(dir, key)))) return;
+    await this.#removeIfEmpty(dir);
+    const current = await this.#reader.current(key);
+    if (current && current.decoded.userTag === userTag) await this.add(userTag, key);
+  }
+
+  async #removeIfEmpty(dir: string): Promise<void> {
     await rmdir(dir).catch((error: unknown) => {
       // Not empty (the user has other sessions) or already gone: both fine.
       if (!isErrno(error, 'ENOTEMPTY', 'EEXIST', 'ENOENT')) throw error;
     });
-    const current = await this.#reader.current(key);
-    if (current && current.decoded.userTag === userTag) await this.add(userTag, key);
   }
 
   async list(userTag: string, limit: number): Promise<KeyedRecord[]> {
@@ -85,7 +106,7 @@ export class UserIndex {
       const current = await this.#reader.current(key);
       // Markers may be stale (a crash, a tag change, a delete): the record is the truth.
       if (current && current.decoded.userTag === userTag) result.push({ key, record: toStoredRecord(current.decoded) });
-      else await this.drop(userTag, key);
+      else await this.#dropStale(dir, userTag, key);
     }
     return result;
   }

@@ -64,7 +64,7 @@ export class Tombstones {
       if (header !== null && header !== 'bad' && header.userTag !== null) tags.add(header.userTag);
       await unlinkIfPresent(join(dir, file.name));
     }
-    for (const tag of tags) await this.#index.drop(tag, key);
+    for (const tag of tags) await this.#index.dropDeleted(tag, key);
   }
 
   /**
