@@ -24,7 +24,7 @@ import type { StoreTree } from './fs-tree.ts';
 import type { StoreKey } from './store.ts';
 
 /** Rounds a writer waits for another writer's take to finish before giving up. */
-export const TAKE_ATTEMPTS = 200;
+const TAKE_ATTEMPTS = 200;
 
 export type Outcome = 'won' | 'lost' | 'dead';
 

@@ -10,7 +10,7 @@ export const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.
 const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** The code of the error thrown when a name the store reads is not a regular file (a directory, FIFO, device). */
-export const NOT_REGULAR = 'ERR_NOT_REGULAR_FILE';
+const NOT_REGULAR = 'ERR_NOT_REGULAR_FILE';
 
 export function errnoOf(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;

@@ -86,7 +86,7 @@ export function tombstoneName(key: StoreKey, deletedAt: number): string {
 const TOMBSTONE = /^\.dead(?:\.(0|[1-9][0-9]{0,15}))?$/;
 
 /** Parses a tombstone's suffix (after the 64-hex key); null if it is not one. */
-export function parseTombstoneSuffix(name: string, suffix: string): TombstoneName | null {
+function parseTombstoneSuffix(name: string, suffix: string): TombstoneName | null {
   const match = TOMBSTONE.exec(suffix);
   if (!match) return null;
   return { name, deletedAt: match[1] === undefined ? null : Number(match[1]) };

@@ -31,7 +31,7 @@ export interface QuarantineOptions {
 const QUARANTINED_AT = /\.(0|[1-9][0-9]{0,15})\.[0-9a-z]{1,16}$/;
 
 /** Keeps a stray name printable and short when it becomes part of a quarantine file name or a report. */
-export function safeName(name: string): string {
+function safeName(name: string): string {
   return name.replace(/[^0-9A-Za-z._~-]/g, '_').slice(0, 120);
 }
 

@@ -71,12 +71,12 @@ export class StoreTree {
 
   /** The shard directory of `key`, checked; null when it does not exist and `create` is false. */
   shardDir(key: string, create: boolean): Promise<string | null> {
-    return this.#twoLevels(join(this.layout.base, key.slice(0, 2)), key.slice(2, 4), create, 'shard directory');
+    return this.#twoLevels(this.layout.shardDir(key), create, 'shard directory');
   }
 
   /** The by-user index directory of `userTag`, checked; null when it does not exist and `create` is false. */
   userDir(userTag: string, create: boolean): Promise<string | null> {
-    return this.#twoLevels(join(this.layout.usersDir, userTag.slice(0, 2)), userTag, create, 'user index directory');
+    return this.#twoLevels(this.layout.userDir(userTag), create, 'user index directory');
   }
 
   /**
@@ -103,8 +103,9 @@ export class StoreTree {
     }
   }
 
-  async #twoLevels(top: string, leafName: string, create: boolean, label: string): Promise<string | null> {
-    const leaf = join(top, leafName);
+  /** `leaf` and its parent, the two directories between a fixed directory of the layout and a file. */
+  async #twoLevels(leaf: string, create: boolean, label: string): Promise<string | null> {
+    const top = dirname(leaf);
     // The common case in one round of two parallel lstat calls.
     const [topState, leafState] = await Promise.all([inspectDir(top, this.policy), inspectDir(leaf, this.policy)]);
     if (topState.kind === 'directory' && leafState.kind === 'directory') return leaf;

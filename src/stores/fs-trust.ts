@@ -46,7 +46,7 @@ export interface Distrust {
   readonly fix: string;
 }
 
-export function modeText(mode: number): string {
+function modeText(mode: number): string {
   return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
 }
 

@@ -5,11 +5,12 @@
  * once, and still no late writer, in this process or another, revives it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { lstat, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, it } from 'node:test';
+import { promisify } from 'node:util';
 import { FilesystemStore } from '../../src/stores/fs.ts';
 import { randomKey, randomTag, recordWrite, T0 } from './contract.ts';
 import { openFsStore, removeRoot, tempRoot } from './fs-helpers.ts';
@@ -112,6 +113,32 @@ it('uses the next anchor when one holds bytes, so no tombstone ever shows them',
   assert.equal((await readFile(join(fresh.layout.shardDir(key), name!))).byteLength, 0);
   assert.equal((await lstat(join(fresh.layout.base, `.anchor.${process.geteuid!()}.1`))).nlink, 2);
   assert.ok(reports.some((r) => /skips anchor/.test(r.message)));
+});
+
+const haveStrace = spawnSync('strace', ['-V']).status === 0;
+
+it('moves to the next anchor when one is at its link limit (EMLINK)', { skip: haveStrace ? false : 'needs strace for fault injection', timeout: 60_000 }, async () => {
+  const root = await tempRoot('fs-emlink');
+  roots.push(root);
+  const uid = process.geteuid!();
+  const first = join(root, 'v1', `.anchor.${uid}.0`);
+  // Every link() naming the first anchor fails as if it had 65 000 links already.
+  const { stdout } = await promisify(execFile)(
+    'strace',
+    ['-f', '-qq', '-o', '/dev/null', '-P', first, '-e', 'trace=link', '-e', 'inject=link:error=EMLINK', process.execPath, '--import', 'tsx', 'test/stores/fixtures/fs-anchor-process.ts', root, '10'],
+    { timeout: 50_000 },
+  );
+  assert.deepEqual(JSON.parse(stdout.trim()), { inserted: 10 });
+  assert.equal((await lstat(first)).nlink, 1, 'the full anchor got no link');
+  const second = await lstat(join(root, 'v1', `.anchor.${uid}.1`));
+  const store = new FilesystemStore({ path: root, fsync: false, onError: () => {} });
+  await store.open();
+  const tag = 'ab'.repeat(16);
+  const markers = await readdir(store.layout.userDir(tag));
+  assert.equal(markers.length, 5);
+  assert.equal((await store.listByUser(tag, 10)).length, 5);
+  assert.equal(second.nlink, 1 + 5 + 5, 'the next anchor holds the 5 markers and 5 tombstones');
+  for (const marker of markers) assert.equal((await lstat(join(store.layout.userDir(tag), marker))).ino, second.ino);
 });
 
 interface WriterResult {
