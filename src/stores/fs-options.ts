@@ -1,6 +1,5 @@
 /** The `filesystem` option (the filesystem store's settings), validated once at createSessionManager. */
-import { booleanOption, describeValue, nonNegativeInteger, optionalObject } from '../validate.ts';
-import { SessionConfigError } from '../errors.ts';
+import { assertKnownKeys, booleanOption, nonNegativeInteger, optionalObject } from '../validate.ts';
 
 export interface FilesystemOptions {
   /** fsync each record file and its directory before a write is acknowledged. Default true. */
@@ -35,15 +34,11 @@ export const FILESYSTEM_DEFAULTS = Object.freeze({
   quarantineMaxAgeMs: 7 * 24 * 3600_000,
 });
 
-const KNOWN = new Set(Object.keys(FILESYSTEM_DEFAULTS));
+const KNOWN = Object.keys(FILESYSTEM_DEFAULTS);
 
 export function validateFilesystemOptions(value: unknown): Readonly<Required<FilesystemOptions>> {
   const options = optionalObject('filesystem', value);
-  for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name)) {
-      throw new SessionConfigError(`filesystem.${name.slice(0, 60)} is not an option; the filesystem options are ${[...KNOWN].join(', ')}; received ${describeValue(options[name])}`);
-    }
-  }
+  assertKnownKeys('filesystem', options, KNOWN);
   return Object.freeze({
     fsync: booleanOption('filesystem.fsync', options.fsync, FILESYSTEM_DEFAULTS.fsync),
     allowGroupWrite: booleanOption('filesystem.allowGroupWrite', options.allowGroupWrite, FILESYSTEM_DEFAULTS.allowGroupWrite),

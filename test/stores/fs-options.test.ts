@@ -15,7 +15,8 @@ const invalid: Array<[string, unknown, string[]]> = [
   ['an unbounded quarantineMaxFiles', { quarantineMaxFiles: Infinity }, ['filesystem.quarantineMaxFiles', 'Infinity']],
   ['a negative quarantineMaxAgeMs', { quarantineMaxAgeMs: -5 }, ['filesystem.quarantineMaxAgeMs', '-5']],
   ['a quarantineMaxAgeMs given as text', { quarantineMaxAgeMs: '7d' }, ['filesystem.quarantineMaxAgeMs', '"7d"']],
-  ['an unknown option (a typo)', { allowGroupWrites: true }, ['filesystem.allowGroupWrites is not an option', 'allowGroupWrite', 'true']],
+  ['an unknown option (a typo)', { allowGroupWrites: true }, ['unknown option filesystem.allowGroupWrites', 'did you mean filesystem.allowGroupWrite?']],
+  ['an unknown option (far from any)', { mode: 0o700 }, ['unknown option filesystem.mode', 'filesystem options are: fsync, allowGroupWrite, quarantineMaxFiles, quarantineMaxAgeMs']],
 ];
 
 describe('createSessionManager rejects each invalid filesystem option with ERR_SESSION_CONFIG naming it, before touching the disk', () => {
