@@ -3,12 +3,11 @@
  * following links (and judge it by fs-trust.ts), create one with exactly the
  * policy's mode, remove a symlink found where a directory should be.
  */
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { mkdir, open, readlink, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir, isErrno, lstatIfPresent } from './fs-io.ts';
 import { distrust, type Distrust, type TrustPolicy } from './fs-trust.ts';
-import type { Stats } from 'node:fs';
 
 export type DirState =
   | { readonly kind: 'directory'; readonly info: Stats }
