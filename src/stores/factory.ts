@@ -22,7 +22,7 @@ export async function createPersistentStore(config: ResolvedConfig): Promise<Ses
     }
     case 'filesystem': {
       const { FilesystemStore } = await import('./fs.ts');
-      const store = new FilesystemStore({ path: config.filesystemPath, fsync: config.filesystem.fsync, onError: config.onError });
+      const store = new FilesystemStore({ ...config.filesystem, path: config.filesystemPath, onError: config.onError });
       return store;
     }
     case 'cache':

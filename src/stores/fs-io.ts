@@ -1,13 +1,16 @@
 /** Small filesystem primitives the filesystem store is built from. Each keeps errno errors intact for the caller to wrap. */
-import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { constants, type Dirent, type Stats } from 'node:fs';
+import { lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 
-/** Record files are read without following symlinks: a planted link reads as a foreign file, not as its target. */
-export const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+/**
+ * Record files are opened without following symlinks (a planted link reads as a foreign file, not as
+ * its target) and without blocking (a FIFO planted under a record name must not hang a thread).
+ */
+export const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-/** Session files hold only sealed bytes, but nobody else needs to read them. */
-const FILE_MODE = 0o600;
+
+/** The code of the error thrown when a name the store reads is not a regular file (a directory, FIFO, device). */
+const NOT_REGULAR = 'ERR_NOT_REGULAR_FILE';
 
 export function errnoOf(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
@@ -28,6 +31,16 @@ export async function listNames(dir: string): Promise<string[]> {
   }
 }
 
+/** Directory entries with their types (lstat's view: a symlink is a symlink), or [] when the directory does not exist. */
+export async function listEntries(dir: string): Promise<Dirent[]> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return [];
+    throw error;
+  }
+}
+
 export async function unlinkIfPresent(path: string): Promise<boolean> {
   try {
     await unlink(path);
@@ -40,7 +53,7 @@ export async function unlinkIfPresent(path: string): Promise<boolean> {
 
 /** Makes a directory durable after entries were added or renamed in it. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
     await handle.sync();
   } finally {
@@ -49,41 +62,15 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
- * Creates `dir` and its missing parents. With `durable`, the parent of every
- * directory created is fsynced, so a record fsynced into a new shard does not
- * vanish with its directory entry after a power cut.
- *
- * Not mkdir({ recursive: true }): on Node 20 that spins forever where mkdir
- * keeps answering ENOENT (e.g. under /proc), and a store must fail, not hang.
+ * Writes `bytes` to a new file at `path` (which must not exist) with `mode`,
+ * fsyncing it when `durable`. `chmod` sets the mode again after creation, for
+ * modes the umask may narrow. On any failure the partial file is removed, so
+ * a full disk leaves nothing behind. The parent directory must exist.
  */
-export async function ensureDir(dir: string, durable: boolean): Promise<void> {
+export async function writeNewFile(path: string, bytes: Uint8Array, durable: boolean, mode: number, chmod: boolean): Promise<void> {
+  const handle = await open(path, CREATE_EXCLUSIVE, mode);
   try {
-    await mkdir(dir, { mode: 0o700 });
-  } catch (error) {
-    if (isErrno(error, 'EEXIST')) {
-      if (!(await stat(dir)).isDirectory()) throw error;
-      return;
-    }
-    const parent = dirname(dir);
-    if (!isErrno(error, 'ENOENT') || parent === dir) throw error;
-    await ensureDir(parent, durable);
-    try {
-      await mkdir(dir, { mode: 0o700 });
-    } catch (again) {
-      if (!isErrno(again, 'EEXIST')) throw again; // still ENOENT: this parent cannot hold directories
-    }
-  }
-  if (durable) await fsyncDir(dirname(dir));
-}
-
-/**
- * Writes `bytes` to a new file at `path` (which must not exist), fsyncing it
- * when `durable`. On any failure the partial file is removed, so a full disk
- * leaves nothing behind. The parent directory must exist.
- */
-export async function writeNewFile(path: string, bytes: Uint8Array, durable: boolean): Promise<void> {
-  const handle = await open(path, CREATE_EXCLUSIVE, FILE_MODE);
-  try {
+    if (chmod) await handle.chmod(mode);
     let offset = 0;
     while (offset < bytes.byteLength) {
       const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
@@ -98,10 +85,10 @@ export async function writeNewFile(path: string, bytes: Uint8Array, durable: boo
   await handle.close();
 }
 
-/** Creates an empty file if absent. True when this call created it. */
-export async function touchFile(path: string): Promise<boolean> {
+/** Creates an empty file if absent (never through a symlink). True when this call created it. */
+export async function createEmptyFile(path: string, mode: number): Promise<boolean> {
   try {
-    const handle = await open(path, CREATE_EXCLUSIVE, FILE_MODE);
+    const handle = await open(path, CREATE_EXCLUSIVE, mode);
     await handle.close();
     return true;
   } catch (error) {
@@ -110,19 +97,19 @@ export async function touchFile(path: string): Promise<boolean> {
   }
 }
 
-/** A whole record file (no symlinks followed), or null when it is gone. */
-export async function readWhole(path: string): Promise<Buffer | null> {
+/** lstat, or null when nothing is there. */
+export async function lstatIfPresent(path: string): Promise<Stats | null> {
   try {
-    return await readFile(path, { flag: READ_FLAGS });
+    return await lstat(path);
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) return null;
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return null;
     throw error;
   }
 }
 
-/** The first `length` bytes of a file (no symlinks followed), or null when it is gone. */
-export async function readPrefix(path: string, length: number): Promise<Buffer | null> {
-  let handle;
+/** Opens a file the store reads, with its size: never a symlink, never anything but a regular file (NOT_REGULAR otherwise). */
+async function openRegular(path: string): Promise<{ handle: FileHandle; size: number } | null> {
+  let handle: FileHandle;
   try {
     handle = await open(path, READ_FLAGS);
   } catch (error) {
@@ -130,12 +117,51 @@ export async function readPrefix(path: string, length: number): Promise<Buffer |
     throw error;
   }
   try {
-    const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
+    const info = await handle.stat();
+    if (!info.isFile()) throw Object.assign(new Error(`not a regular file: ${path}`), { code: NOT_REGULAR });
+    return { handle, size: info.size };
+  } catch (error) {
+    await handle.close().catch(() => {});
+    throw error;
   }
+}
+
+async function readAt(handle: FileHandle, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let offset = 0;
+  while (offset < length) {
+    const { bytesRead } = await handle.read(buffer, offset, length - offset, offset);
+    if (bytesRead === 0) break;
+    offset += bytesRead;
+  }
+  return buffer.subarray(0, offset);
+}
+
+/** A whole record file (no symlinks followed, regular files only), or null when it is gone. Record files never change once written. */
+export async function readWhole(path: string): Promise<Buffer | null> {
+  const opened = await openRegular(path);
+  if (!opened) return null;
+  try {
+    return await readAt(opened.handle, opened.size);
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+/** The first `length` bytes of a file (no symlinks followed, regular files only), or null when it is gone. */
+export async function readPrefix(path: string, length: number): Promise<Buffer | null> {
+  const opened = await openRegular(path);
+  if (!opened) return null;
+  try {
+    return await readAt(opened.handle, length);
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+/** True when `error` says a name the store reads is not a file it can read as a record (link, directory, FIFO, …). */
+export function isNotRecordFile(error: unknown): boolean {
+  return isErrno(error, 'ELOOP', 'EISDIR', 'EINVAL', 'ENXIO', NOT_REGULAR);
 }
 
 /** True unless `pid` certainly names no running process on this host. */

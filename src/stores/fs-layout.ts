@@ -3,10 +3,12 @@
  *
  *   <root>/v1/ab/cd/<key>.<version>.<touch>   the record (normally the only file of its key)
  *   <root>/v1/ab/cd/<key>.<v>.<t>~<pid>.<id>  the record, taken by a writer that is replacing it
- *   <root>/v1/ab/cd/<key>.dead                tombstone: the key was deleted, for good
+ *   <root>/v1/ab/cd/<key>.dead.<ms>           tombstone: the key was deleted at <ms>, for good (no bytes)
+ *   <root>/v1/ab/cd/<key>.dead                tombstone of an older version of the store (holds the record)
  *   <root>/v1/ab/cd/.tmp.<key>.<pid>.<n>      a write in progress (or orphaned by a crash)
- *   <root>/v1/users/ab/<userTag>/<key>         by-user index marker (empty file)
- *   <root>/v1/quarantine/<name>.<ms>.<rand>   corrupt or foreign files, moved aside
+ *   <root>/v1/users/ab/<userTag>/<key>         by-user index marker (no bytes)
+ *   <root>/v1/quarantine/<name>.<ms>.<rand>   corrupt or foreign files, moved aside at <ms>
+ *   <root>/v1/.anchor.<uid>.<n>               the empty file tombstones and markers are hard links to
  *
  * `ab/cd` are the first four hex characters of the key. Only validated
  * 64-hex store keys and 32-hex tags ever reach these functions, so no name
@@ -20,6 +22,7 @@ export const USERS_DIR = 'users';
 export const QUARANTINE_DIR = 'quarantine';
 export const TEMP_PREFIX = '.tmp.';
 export const TOMBSTONE_SUFFIX = '.dead';
+const ANCHOR_PREFIX = '.anchor.';
 
 export interface VersionName {
   readonly name: string;
@@ -29,10 +32,18 @@ export interface VersionName {
   readonly takenBy: number | null;
 }
 
+export interface TombstoneName {
+  readonly name: string;
+  /** When the key was deleted (ms, from the name); null for a tombstone of the older format, aged by its ctime. */
+  readonly deletedAt: number | null;
+}
+
 /** What one shard directory holds for one key. */
 export interface KeyFiles {
   /** Record version files, highest (current) first. */
   readonly versions: VersionName[];
+  readonly tombstones: TombstoneName[];
+  /** A tombstone is present: the key is deleted, whatever else is there. */
   readonly dead: boolean;
 }
 
@@ -56,14 +67,29 @@ export class Layout {
   userDir(userTag: string): string {
     return join(this.usersDir, userTag.slice(0, 2), userTag);
   }
+
+  /** The n-th empty anchor file of the user `uid`: see fs-anchors.ts. */
+  anchor(uid: number, n: number): string {
+    return join(this.base, `${ANCHOR_PREFIX}${uid}.${n}`);
+  }
 }
 
 export function versionName(key: StoreKey, version: number, touchSeq: number): string {
   return `${key}.${version}.${touchSeq}`;
 }
 
-export function tombstoneName(key: StoreKey): string {
-  return key + TOMBSTONE_SUFFIX;
+/** A tombstone's name carries the moment of the delete: tombstones are hard links to one shared inode, whose times say nothing of one delete. */
+export function tombstoneName(key: StoreKey, deletedAt: number): string {
+  return `${key}${TOMBSTONE_SUFFIX}.${Math.max(0, Math.floor(deletedAt))}`;
+}
+
+const TOMBSTONE = /^\.dead(?:\.(0|[1-9][0-9]{0,15}))?$/;
+
+/** Parses a tombstone's suffix (after the 64-hex key); null if it is not one. */
+function parseTombstoneSuffix(name: string, suffix: string): TombstoneName | null {
+  const match = TOMBSTONE.exec(suffix);
+  if (!match) return null;
+  return { name, deletedAt: match[1] === undefined ? null : Number(match[1]) };
 }
 
 let nameCounter = 0;
@@ -109,16 +135,18 @@ export function parseVersionSuffix(name: string, suffix: string): VersionName | 
 /** The files of `key` among a shard directory's names. Names of other keys, temps and strays are skipped. */
 export function filesOfKey(names: readonly string[], key: StoreKey): KeyFiles {
   const versions: VersionName[] = [];
-  let dead = false;
+  const tombstones: TombstoneName[] = [];
   for (const name of names) {
     if (name.length <= 64 || !name.startsWith(key)) continue;
     const suffix = name.slice(64);
-    if (suffix === TOMBSTONE_SUFFIX) dead = true;
-    else {
+    if (suffix.startsWith(TOMBSTONE_SUFFIX)) {
+      const tombstone = parseTombstoneSuffix(name, suffix);
+      if (tombstone) tombstones.push(tombstone);
+    } else {
       const parsed = parseVersionSuffix(name, suffix);
       if (parsed) versions.push(parsed);
     }
   }
   if (versions.length > 1) versions.sort((a, b) => compareVersions(b, a));
-  return { versions, dead };
+  return { versions, tombstones, dead: tombstones.length > 0 };
 }

@@ -1,5 +1,7 @@
 /**
  * Visits every shard directory (<base>/ab/cd) with bounded concurrency,
+ * asking `admit` about each directory entry on the way (a symlink or stray
+ * is never descended into: admit cleans it up and answers false),
  * streaming the directory listings (opendir) so a store with a million files
  * never holds a million names, and yielding to the event loop between
  * shards so timers and requests keep running while cleanup works.
@@ -12,12 +14,18 @@ import { isErrno } from './fs-io.ts';
 
 const SHARD_NAME = /^[0-9a-f]{2}$/;
 
-async function* shardDirs(base: string): AsyncGenerator<string> {
+/** Decides whether to descend into a shard-named entry; cleans up what it refuses. */
+export type Admit = (path: string, entry: Dirent) => Promise<boolean>;
+
+async function* shardDirs(base: string, admit: Admit): AsyncGenerator<string> {
   for await (const top of await opendirIfPresent(base)) {
-    if (!top.isDirectory() || !SHARD_NAME.test(top.name)) continue;
+    if (!SHARD_NAME.test(top.name)) continue;
     const topPath = join(base, top.name);
+    if (!(await admit(topPath, top))) continue;
     for await (const sub of await opendirIfPresent(topPath)) {
-      if (sub.isDirectory() && SHARD_NAME.test(sub.name)) yield join(topPath, sub.name);
+      if (!SHARD_NAME.test(sub.name)) continue;
+      const subPath = join(topPath, sub.name);
+      if (await admit(subPath, sub)) yield subPath;
     }
   }
 }
@@ -42,9 +50,10 @@ export async function forEachShard(
   base: string,
   concurrency: number,
   stopped: () => boolean,
+  admit: Admit,
   visit: (shardDir: string) => Promise<void>,
 ): Promise<void> {
-  const shards = shardDirs(base);
+  const shards = shardDirs(base, admit);
   let failure: unknown;
   let failed = false;
   let visited = 0;

@@ -75,9 +75,10 @@ it('keeps a tombstone through its grace period, so a late writer cannot revive t
   await store.insert(key, recordWrite());
   await store.delete(key);
   const shard = store.layout.shardDir(key);
-  assert.deepEqual(await readdir(shard), [`${key}.dead`]);
+  const tombstone = `${key}.dead.${wall}`;
+  assert.deepEqual(await readdir(shard), [tombstone], 'the record is gone at once; only its tombstone, named for the moment of the delete, is left');
   await store.deleteExpired(T0);
-  assert.deepEqual(await readdir(shard), [`${key}.dead`]);
+  assert.deepEqual(await readdir(shard), [tombstone]);
   assert.equal(await store.insert(key, recordWrite()), false, 'insert refuses a tombstoned key');
   wall += 120_000;
   await store.deleteExpired(T0);
@@ -112,7 +113,7 @@ it('prunes stale by-user markers (after a tag change or a lost record) when list
   const ghost = randomKey();
   await writeFile(join(store.layout.userDir(before), ghost), '');
   assert.deepEqual(await store.listByUser(before, 10), []);
-  assert.deepEqual(await readdir(store.layout.userDir(before)), [], 'stale markers were removed');
+  await assert.rejects(readdir(store.layout.userDir(before)), { code: 'ENOENT' }, 'stale markers were removed, and with the last one the directory');
   assert.deepEqual((await store.listByUser(afterTag, 10)).map((r) => r.key), [key]);
 });
 

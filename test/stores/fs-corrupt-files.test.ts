@@ -3,7 +3,7 @@
  * the quarantine folder and reported, and never make find or cleanup throw.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { createSessionManager } from '../../src/index.ts';
@@ -61,8 +61,8 @@ it('reads a record copied under another key as missing (foreign), leaving the or
   assert.deepEqual(Buffer.from((await store.find(original))!.sealed), Buffer.from(write.sealed));
 });
 
-it('does not follow a symlink or read a directory planted under a record name', async () => {
-  const { store, recordPath, quarantined, root } = await fixture();
+it('does not follow a symlink or read a directory planted under a record name: the link is removed, the directory quarantined', async () => {
+  const { store, recordPath, quarantined, root, reports } = await fixture();
   const linked = randomKey();
   await mkdir(store.layout.shardDir(linked), { recursive: true });
   const target = join(root, 'target-outside');
@@ -73,7 +73,9 @@ it('does not follow a symlink or read a directory planted under a record name', 
   assert.equal(await store.find(linked), null);
   assert.equal(await store.find(dir), null);
   assert.equal(await readFile(target, 'utf8'), 'secret outside the store', 'the link target is untouched');
-  assert.equal((await quarantined()).length, 2);
+  assert.equal((await quarantined()).length, 1, 'the directory was moved aside');
+  await assert.rejects(lstat(recordPath(linked)), { code: 'ENOENT' }, 'the link itself was removed');
+  assert.ok(reports.some((r) => /removed a symbolic link/.test(r.message) && r.message.includes('target-outside')), 'the removal was reported, naming the target');
 });
 
 it('survives strays and corrupt files during cleanup, quarantining them and counting only real expired records', async () => {
