@@ -45,7 +45,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
   const rounds = 3;
   const durationSeconds = options.quick ? 1 : 5;
   const warmupSeconds = options.quick ? 1 : 2;
-  rec.conditions['load generator'] = `wrk (${wrkFound.version}) -t${THREADS} -c${CONNECTIONS} --latency, ${durationSeconds} s per run, with bench/lua/session-mix.lua (requests formatted once, no response hook); the same wrk command for every contender of every mix, so ratios compare like with like`;
+  rec.conditions['load generator'] = `wrk ${wrkFound.version} -t${THREADS} -c${CONNECTIONS} --latency, ${durationSeconds} s per run, with bench/lua/session-mix.lua (requests formatted once, no response hook); the same wrk command for every contender of every mix, so ratios compare like with like`;
   rec.conditions['cores'] = 'server and load generator share the 2 cores: a single-threaded server gets at most one, wrk takes the other; wrk is used rather than autocannon because uWS serves faster than autocannon can ask, which would cap uWS and flatter every ratio against it';
   rec.conditions['runs'] = `${rounds} interleaved runs per contender and mix after a ${warmupSeconds} s warm-up each; each run waits until the previous run's server is idle (at most 3 s); medians and ratios paired run by run`;
   rec.conditions['refused runs'] = 'a run with any response of status ≥ 400 (wrk counts those) or any socket error is refused: its contender and mix are reported as not run, with the reason, and none of its runs are used';

@@ -36,8 +36,9 @@ export function findWrk(): { path: string; version: string } | { path: null; rea
     // `wrk --version` prints its version line, then the usage, and exits 1.
     execFileSync(path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
+    // "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer"
     const out = String((error as { stdout?: string }).stdout ?? '');
-    version = out.split('\n')[0]?.trim() || version;
+    version = /^wrk (\S+)/.exec(out)?.[1] ?? version;
   }
   return { path, version };
 }
