@@ -125,6 +125,8 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
         running.delete('uws-json');
         notRun(sameJson.contender, ['read'], (error as Error).message.split('\n')[0]!);
       }
+    } else if (sameJson) {
+      rec.conditions['same response'] = "not checked: ours on uWS did not run, so the same-JSON ceiling's response could not be compared with ours";
     }
 
     const results = new Map<string, WrkResult[]>();
