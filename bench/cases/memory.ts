@@ -110,7 +110,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
     summary.push(
       `${label} at ${group}: ${Math.round(result.bytesPerSession)} B per session (heap ${Math.round(result.heapPerSession)} B, external ${Math.round(result.externalPerSession)} B of which ArrayBuffers ${Math.round(result.arrayBuffersPerSession)} B; RSS grew ${Math.round(result.rssPerSession)} B per session; fill took ${result.fillSeconds.toFixed(1)} s)` +
         (s
-          ? `; ${s.source}: ${s.entries.toLocaleString('en-US')} entries, ${Math.round(s.bytes).toLocaleString('en-US')} B estimated` +
+          ? `; ${s.source}: ${s.entries.toLocaleString('en-US')} entries, ${Math.round(s.bytes).toLocaleString('en-US')} B estimated (${s.entries > 0 ? Math.round(s.bytes / s.entries) : 'n/a'} B per entry)` +
             (s.tokens !== undefined ? `, ${s.tokens.toLocaleString('en-US')} verified tokens${s.tokenCapacity !== undefined ? ` (capacity ${s.tokenCapacity.toLocaleString('en-US')})` : ''}` : '') +
             '.'
           : ours
