@@ -9,14 +9,16 @@ import * as vegaLite from 'vega-lite';
 import type { Measurement } from './lib/results.ts';
 import { spreadOf } from './lib/stats.ts';
 
+const MIX_NAMES: Record<string, string> = { read: 'GET /profile (read)', cart: 'POST /cart/items (cart write)', login: 'POST /login (new session)' };
+
 export async function writeHttpChart(measurements: readonly Measurement[], path: string, subtitle: string): Promise<boolean> {
   const rows = measurements
-    .filter((m) => m.id.startsWith('http.'))
+    .filter((m) => m.id.startsWith('http.') && m.unit === 'req/s')
     .map((m) => {
       const spread = spreadOf(m.values);
       return {
         contender: m.label,
-        mix: m.id.startsWith('http.read.') ? 'GET /profile (read)' : 'POST /login (write)',
+        mix: MIX_NAMES[m.id.split('.')[1]!] ?? m.id.split('.')[1]!,
         median: Math.round(spread.median),
         min: Math.round(spread.min),
         max: Math.round(spread.max),
@@ -27,7 +29,7 @@ export async function writeHttpChart(measurements: readonly Measurement[], path:
   const order = [...new Set(rows.map((r) => r.contender))];
   const spec: vegaLite.TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'HTTP throughput per contender (median of interleaved runs, bars = min–max)', subtitle },
+    title: { text: 'HTTP throughput per contender (wrk -t1 -c64; median of interleaved runs, bars = min–max)', subtitle },
     data: { values: rows },
     width: 560,
     height: { step: 16 },

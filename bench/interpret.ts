@@ -4,10 +4,9 @@
  * including where we are not ahead.
  */
 import type { FamilyResult, Measurement } from './lib/results.ts';
-import { formatRatio, ratioOf } from './lib/ratios.ts';
-import { formatWithUnit } from './lib/format.ts';
+import { formatRatio, ratioOf, type Ratio } from './lib/ratios.ts';
+import { formatValue, formatWithUnit } from './lib/format.ts';
 import { median } from './lib/stats.ts';
-import { ENTRY_OVERHEAD_BYTES } from '../src/stores/lru.ts';
 
 class View {
   readonly #byId = new Map<string, Measurement>();
@@ -16,6 +15,10 @@ class View {
   constructor(family: FamilyResult) {
     for (const m of family.measurements) this.#byId.set(m.id, m);
     for (const n of family.notRun) this.#notRun.set(n.id, n.reason);
+  }
+
+  get(id: string): Measurement | undefined {
+    return this.#byId.get(id);
   }
 
   has(...ids: string[]): boolean {
@@ -30,6 +33,10 @@ class View {
   /** "3.1× (runs 2.9–3.4×)" for how many times better a is than b. */
   ratio(a: string, b: string): string {
     return formatRatio(ratioOf(this.#byId.get(a)!, this.#byId.get(b)!));
+  }
+
+  range(a: string, b: string): Ratio {
+    return ratioOf(this.#byId.get(a)!, this.#byId.get(b)!);
   }
 
   times(a: string, b: string): number {
@@ -118,37 +125,92 @@ function stores(v: View): string {
       );
     }
     if (store === 'cache' && v.times(id('cycle', 'ours'), id('cycle', 'peer')) < 1) {
+      parts.push('memorystore keeps one plaintext JSON string per session and does no cryptography; we do not win the cycle row.');
+    }
+    if (store === 'cache' && v.has(id('cookie', 'ours'), id('cookie', 'peer'))) {
       parts.push(
-        'memorystore keeps plaintext JSON strings in the process and does no cryptography at all; every one of our loads opens an AEAD record and hashes the id into its store key, ' +
-          'and every save seals one. That is the price of a cache whose contents are safe to share with a backing store and never hold a usable token, and we do not win this row.',
+        `From the Cookie header, as a request reads it, ours (getSessionFromCookie, ${v.value(id('cookie', 'ours'))}) is ${v.compare(id('cookie', 'ours'), id('cookie', 'peer'), "express-session's read (cookie parse, HMAC signature check, memorystore get)")}.`,
       );
+    }
+    if (store === 'cache' && v.has(id('cookie', 'ours'), id('cookie', 'ours-no-version-check'))) {
+      const r = v.range(id('cookie', 'ours-no-version-check'), id('cookie', 'ours'));
+      parts.push(
+        `With the record-version check switched off, that read runs at ${v.ratio(id('cookie', 'ours-no-version-check'), id('cookie', 'ours'))} the rate with it` +
+          (r.min <= 1 && r.max >= 1
+            ? ': the runs disagree on the sign, so what the check costs a hit is within the noise of these runs.'
+            : r.median > 1
+              ? `, so the check adds about ${((r.median - 1) * 100).toFixed(0)}% to a hit.`
+              : ': every run with the check was faster, which only noise can do; take it as no measurable cost.'),
+      );
+    } else if (store === 'cache' && v.has(id('cookie', 'ours'))) {
+      parts.push(`What the record-version check adds to a hit was not measured: ${v.reason(id('cookie', 'ours-no-version-check'))}.`);
     }
   }
   return parts.join(' ');
 }
 
+const HTTP_PEERS: readonly (readonly [id: string, name: string, goal?: string])[] = [
+  ['fastify-secure-session', 'fastify + @fastify/secure-session', 'goal ≥ 2.5×'],
+  ['fastify-session', 'fastify + @fastify/session'],
+  ['express-session', 'express + express-session', 'goal ≥ 12×'],
+  ['express-session-file', 'express + express-session with session-file-store'],
+];
+
+function latency(v: View, id: string): string {
+  const m = v.get(id);
+  if (!m?.extra?.p50 || !m.extra.p99) return '';
+  return `p50 ${formatValue(median(m.extra.p50), 'ms')} ms and p99 ${formatValue(median(m.extra.p99), 'ms')} ms`;
+}
+
 function http(v: View): string {
   const parts: string[] = [];
   const read = (id: string) => `http.read.${id}`;
-  if (v.has(read('ours-uws'), read('uws-hello'))) {
+  const cart = (id: string) => `http.cart.${id}`;
+  if (v.has(read('ours-uws'))) {
+    const shares = [
+      v.has(read('uws-json')) ? `${v.ratio(read('ours-uws'), read('uws-json'))} of the same-JSON ceiling (goal ≥ 0.85×)` : `no share of the same-JSON ceiling (${v.reason(read('uws-json'))})`,
+      v.has(read('uws-hello')) ? `${v.ratio(read('ours-uws'), read('uws-hello'))} of uWS hello world` : '',
+    ].filter(Boolean);
     parts.push(
-      `Ours on uWS serves GET /profile at ${v.value(read('ours-uws'))}, ${v.ratio(read('ours-uws'), read('uws-hello'))} of the bare uWS hello world. ` +
-        'Server and autocannon share the two cores, so the ceiling is what one server core serves to one autocannon process, not bare uWS\'s limit on a bigger machine; ratios to it compare contenders under that same limit.',
+      `Ours on uWS serves GET /profile at ${v.value(read('ours-uws'))}: ${shares.join(', and ')}. ` +
+        'Every contender is loaded by the same wrk command (one thread, 64 connections) on the 2 cores it shares with the server, so a ceiling is what one server core serves to one wrk thread here, not uWS\'s limit on a bigger machine; ratios compare contenders under that same limit.',
     );
-    for (const [id, name] of [
-      ['fastify-secure-session', 'fastify + @fastify/secure-session'],
-      ['fastify-session', 'fastify + @fastify/session'],
-      ['express-session', 'express + express-session'],
-    ] as const) {
-      if (v.has(read(id))) parts.push(`Against ${name} it is ${v.ratio(read('ours-uws'), read(id))}.`);
+    const against = HTTP_PEERS.filter(([id]) => v.has(read(id))).map(([id, name, goal]) => `${v.ratio(read('ours-uws'), read(id))} ${name}${goal ? ` (${goal})` : ''}`);
+    if (against.length > 0) parts.push(`Against the peers, on the same run, it is ${against.join(', ')}.`);
+    const ours = latency(v, read('ours-uws'));
+    if (ours) {
+      const ceiling = latency(v, read('uws-json'));
+      parts.push(`Under that load its latency is ${ours} (medians over runs)${ceiling ? `; the same-JSON ceiling's is ${ceiling}` : ''}.`);
     }
   } else {
     parts.push(`Ours on uWS did not run: ${v.reason(read('ours-uws'))}.`);
   }
   if (v.has(read('ours-node'), read('fastify-secure-session'))) {
-    parts.push(`On node:http, ours is ${v.compare(read('ours-node'), read('fastify-secure-session'), 'fastify + @fastify/secure-session')} (both run on node's own HTTP stack).`);
+    parts.push(`On node:http, ours is ${v.compare(read('ours-node'), read('fastify-secure-session'), 'fastify + @fastify/secure-session')} on reads (both on node's own HTTP stack).`);
   } else if (!v.has(read('ours-node'))) {
     parts.push(`Ours on node:http did not run: ${v.reason(read('ours-node'))}.`);
+  }
+  for (const [ours, name, peers] of [
+    ['express-ours', 'Express with our middleware', [['express-session', 'express-session with its MemoryStore'], ['express-session-file', 'express-session with session-file-store']]],
+    ['fastify-ours', 'Fastify with our plugin', [['fastify-session', '@fastify/session'], ['fastify-secure-session', '@fastify/secure-session']]],
+  ] as const) {
+    if (!v.has(read(ours))) {
+      parts.push(`${name} did not run: ${v.reason(read(ours))}.`);
+      continue;
+    }
+    const rows = peers
+      .filter(([peer]) => v.has(read(peer)))
+      .map(([peer, peerName]) => `against ${peerName} ${v.ratio(read(ours), read(peer))} on reads${v.has(cart(ours), cart(peer)) ? ` and ${v.ratio(cart(ours), cart(peer))} on cart writes` : ''}`);
+    parts.push(`${name} serves GET /profile at ${v.value(read(ours))}${rows.length ? `: ${rows.join('; ')}` : ''}.`);
+  }
+  if (v.has(cart('ours-uws'), cart('fastify-secure-session'))) {
+    const others = [['express-session', 'express + express-session'], ['fastify-session', 'fastify + @fastify/session']]
+      .filter(([id]) => v.has(cart(id!)))
+      .map(([id, name]) => `${v.compare(cart('ours-uws'), cart(id!), name!)}`);
+    parts.push(
+      `On the cart write every request changes the session and re-issues its cookie: ours on uWS (${v.value(cart('ours-uws'))}) is ${v.compare(cart('ours-uws'), cart('fastify-secure-session'), '@fastify/secure-session')}` +
+        `${others.length ? `, ${others.join(', ')}` : ''}. @fastify/secure-session stores nothing server-side, and since the load resends each login cookie, every one of its writes starts from that cookie's empty cart.`,
+    );
   }
   const login = (id: string) => `http.login.${id}`;
   if (v.has(login('ours-uws'), login('fastify-secure-session'))) {
@@ -156,46 +218,66 @@ function http(v: View): string {
       `On the login mix every request creates and stores a session and sets a cookie; ours on uWS is ${v.compare(login('ours-uws'), login('fastify-secure-session'), 'fastify + @fastify/secure-session (which stores nothing server-side)')}.`,
     );
   }
-  if (v.has(read('express-session'), read('fastify-secure-session'))) {
-    parts.push(`Among the peers, @fastify/secure-session is ${v.ratio(read('fastify-secure-session'), read('express-session'))} express + express-session on reads.`);
+  const cookie = v.get('http.cookie.ours-uws');
+  if (cookie) {
+    const peers = HTTP_PEERS.map(([id, name]) => [v.get(`http.cookie.${id}`), name] as const)
+      .filter(([m]) => m)
+      .map(([m, name]) => `${name} ${m!.values[0]}`);
+    parts.push(
+      `A login's Set-Cookie value is ${cookie.values[0]} characters for ours (a ${cookie.extra?.token?.[0] ?? '?'}-character token, which carries the record version since issue 12)` +
+        `${peers.length ? `; ${peers.join(', ')}` : ''}. @fastify/secure-session's cookie holds the whole session, so it grows with the data; the others hold an id.`,
+    );
   }
   return parts.join(' ');
 }
 
 function memory(v: View, family: FamilyResult): string {
   const parts: string[] = [];
-  const perSession = (id: string) => Math.round(family.measurements.find((m) => m.id === id)?.values[0] ?? Number.NaN);
-  const direct = family.measurements.filter((m) => m.id.startsWith('memory.ours-direct.'));
-  if (v.has('memory.ours.100000', 'memory.memorystore.100000')) {
-    const ours = perSession('memory.ours.100000');
-    const peer = perSession('memory.memorystore.100000');
+  const perSession = (id: string): number => Math.round(v.get(id)?.values[0] ?? Number.NaN);
+  for (const count of [100_000, 1_000_000]) {
+    const ours = `memory.ours.${count}`;
+    if (!v.has(ours)) continue;
+    const peer = `memory.memorystore.${count}`;
+    const bytes = perSession(ours);
     parts.push(
-      ours <= peer
-        ? `At 100k sessions a cached session costs us ${ours} B against memorystore's ${peer} B.`
-        : `At 100k sessions we are not ahead: a cached session costs us ${ours} B against memorystore's ${peer} B (${(ours / peer).toFixed(2)}×). ` +
-            'Our entry holds a sealed record (key id, nonce and tag add 45 B to the msgpack), its 64-character store key and the LRU\'s bookkeeping; memorystore holds one plaintext JSON string per session.',
+      `At ${count.toLocaleString('en-US')} sessions a cached session of the example costs us ${bytes} B after GC, ${bytes <= 1024 ? 'within' : `${bytes - 1024} B over`} the 1 KiB goal` +
+        (v.has(peer) ? `; memorystore's costs ${perSession(peer)} B.` : '.'),
     );
   }
-  if (direct.length >= 2) {
-    const [first, last] = [direct[0]!, direct[direct.length - 1]!];
-    const change = last.values[0]! / first.values[0]! - 1;
+  if (v.has('memory.ours.100000', 'memory.ours.1000000')) {
+    const change = perSession('memory.ours.1000000') / perSession('memory.ours.100000') - 1;
     parts.push(
       Math.abs(change) <= 0.1
-        ? `From ${first.group} to ${last.group} the cost per session moves by ${(change * 100).toFixed(0)}% (${Math.round(first.values[0]!)} → ${Math.round(last.values[0]!)} B): flat, so a byte budget maps to a session count linearly.`
-        : `From ${first.group} to ${last.group} the cost per session changes by ${(change * 100).toFixed(0)}%, so a byte budget does not map to a session count linearly.`,
+        ? `From 100k to 1M the cost per session moves by ${(change * 100).toFixed(0)}%: flat, so a byte budget maps to a session count linearly.`
+        : `From 100k to 1M the cost per session changes by ${(change * 100).toFixed(0)}%, so a byte budget does not map to a session count linearly.`,
     );
-    const sealed = last.extra?.sealed?.[0] ?? 0;
-    if (sealed > 0) {
-      const overhead = Math.round(last.values[0]! - sealed);
-      parts.push(
-        `Of that, ${sealed} B is the sealed record; the rest, about ${overhead} B, is what each entry costs besides its bytes. ` +
-          `The cache budgets each entry as sealed bytes + ENTRY_OVERHEAD_BYTES (${ENTRY_OVERHEAD_BYTES} B, src/stores/lru.ts)` +
-          (Math.abs(overhead - ENTRY_OVERHEAD_BYTES) / overhead > 0.15
-            ? `, so cache.maxBytes ${overhead > ENTRY_OVERHEAD_BYTES ? 'under' : 'over'}states real memory by about ${Math.round((Math.abs(overhead - ENTRY_OVERHEAD_BYTES) / (sealed + ENTRY_OVERHEAD_BYTES)) * 100)}% per entry.`
-            : ', which matches what is measured here.'),
-      );
-    }
   }
+  if (v.has('memory.ours.100000', 'memory.ours-records-only.100000')) {
+    const withRead = v.get('memory.ours.100000')!;
+    const loginOnly = v.get('memory.ours-records-only.100000')!;
+    const diff = perSession('memory.ours.100000') - perSession('memory.ours-records-only.100000');
+    const tokens = withRead.extra?.tokens?.[0];
+    const tokensLoginOnly = loginOnly.extra?.tokens?.[0];
+    parts.push(
+      `The request after each login adds ${diff} B per session (100k: ${perSession('memory.ours.100000')} B with it, ${perSession('memory.ours-records-only.100000')} B without)` +
+        (tokens !== undefined
+          ? `; the engine reports ${tokens.toLocaleString('en-US')} verified tokens with it and ${tokensLoginOnly?.toLocaleString('en-US') ?? 'an unknown number'} without, so that is what its token map costs per entry.`
+          : '; this engine reports no verified-token count, so what the difference holds is not broken down.'),
+    );
+  }
+  const estimated = [1_000_000, 100_000].map((c) => v.get(`memory.ours.${c}`)).find((m) => m?.extra?.estimatePerSession?.[0] !== undefined);
+  if (estimated) {
+    const estimate = estimated.extra!.estimatePerSession![0]!;
+    const measuredBytes = estimated.values[0]!;
+    const share = estimate / measuredBytes;
+    parts.push(
+      `The engine's own estimate (cacheStats().bytes, which covers the cached records) grew by ${Math.round(estimate)} B per session over the ${estimated.group} fill, ${(share * 100).toFixed(0)}% of the ${Math.round(measuredBytes)} B the heap grew by, token map included` +
+        (share > 1 ? ': it overstates, so cache.maxBytes holds fewer sessions than it could.' : share < 0.8 ? ': cache.maxBytes bounds less than what the entries really cost.' : '.'),
+    );
+  } else if (v.has('memory.ours.100000')) {
+    parts.push("This tree's engine gives no estimate of what its cached entries cost (no manager.cacheStats()), so cache.maxBytes cannot be checked against the heap here.");
+  }
+  if (family.notRun.length > 0) parts.push(`Not measured: ${family.notRun.map((n) => `${n.label} at ${n.group} (${n.reason})`).join('; ')}.`);
   return parts.join(' ');
 }
 
@@ -228,6 +310,11 @@ function pool(v: View): string {
   return parts.join(' ');
 }
 
+function galera(v: View): string {
+  if (!v.has('galera.update.cluster', 'galera.update.single')) return `Not measured: ${v.reason(v.has('galera.update.cluster') ? 'galera.update.single' : 'galera.update.cluster')}.`;
+  return `Updates on the 3-node cluster run at ${v.ratio('galera.update.cluster', 'galera.update.single')} the rate of a single MariaDB (${v.value('galera.update.cluster')} against ${v.value('galera.update.single')}), as scripts/measure-galera.ts measured them.`;
+}
+
 export function interpret(family: FamilyResult): string {
   const v = new View(family);
   switch (family.family) {
@@ -243,6 +330,8 @@ export function interpret(family: FamilyResult): string {
       return cleanup(family);
     case 'pool':
       return pool(v);
+    case 'galera':
+      return galera(v);
     default:
       return family.notes.join(' ');
   }

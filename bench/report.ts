@@ -9,7 +9,7 @@ import type { Conditions } from './lib/conditions.ts';
 import { formatValue } from './lib/format.ts';
 import { formatRatio, ratioOf } from './lib/ratios.ts';
 import type { FamilyResult, Measurement } from './lib/results.ts';
-import { spreadOf } from './lib/stats.ts';
+import { median, spreadOf } from './lib/stats.ts';
 import type { GoalOutcome } from './goals.ts';
 import { interpret } from './interpret.ts';
 
@@ -19,11 +19,15 @@ export const NATIVE_END = '<!-- native-bench:end -->';
 const TITLES: Record<string, string> = {
   codec: 'Codec: cookie tokens and records',
   stores: 'Stores: our backends against express-session stores',
-  http: 'HTTP: the same login/profile app on every contender',
+  http: 'HTTP: the same login / profile / cart app on every contender',
   memory: 'Memory: bytes per cached session',
   cleanup: 'Cleanup: removing expired sessions under load',
   pool: 'Crypto pool: inline, pool and auto',
+  galera: 'Galera: update throughput on a 3-node cluster',
 };
+
+/** The HTTP ceilings, in the order their shares are listed. */
+const CEILINGS = ['.uws-json', '.uws-hello'];
 
 /** The native-bench block from the current file, or a placeholder pair of markers it can fill later. */
 export function nativeSection(path: string): string {
@@ -39,25 +43,41 @@ function spreadCell(m: Measurement): string {
   return `${formatValue(s.min, m.unit)} – ${formatValue(s.max, m.unit)} (±${((s.relativeSpread / 2) * 100).toFixed(0)}%)`;
 }
 
+function latencyCell(m: Measurement): string {
+  if (!m.extra?.p50 || !m.extra.p99) return '';
+  return ` · latency p50 ${formatValue(median(m.extra.p50), 'ms')} ms, p99 ${formatValue(median(m.extra.p99), 'ms')} ms (medians), p99 ${formatValue(Math.max(...m.extra.p99), 'ms')} ms worst run`;
+}
+
+/** Ours ÷ each other contender: a list for a few pairs, a table (ours down, others across) for many. */
+function ratioLines(ours: Measurement[], others: Measurement[]): string[] {
+  const lines = ['', 'Ratios (ours ÷ other, paired run by run; above 1 means we are ahead):', ''];
+  if (ours.length * others.length <= 4) {
+    for (const o of ours) for (const p of others) lines.push(`- ${o.label} vs ${p.label}: **${formatRatio(ratioOf(o, p))}**`);
+    return lines;
+  }
+  lines.push(`| ours (row) ÷ other (column) | ${others.map((p) => p.label).join(' | ')} |`, `|---|${others.map(() => '---:').join('|')}|`);
+  for (const o of ours) lines.push(`| ${o.label} | ${others.map((p) => formatRatio(ratioOf(o, p))).join(' | ')} |`);
+  return lines;
+}
+
 function groupTable(group: string, rows: Measurement[], notRun: FamilyResult['notRun']): string[] {
   const lines = [`#### ${group}`, '', '| contender | median | spread over runs (min – max) | runs |', '|---|---:|---|---:|'];
   for (const m of rows) {
     const s = spreadOf(m.values);
-    const extra = m.extra?.p99 ? ` · p99 ${formatValue(Math.max(...m.extra.p99), 'ms')} ms worst run` : '';
+    const extra = latencyCell(m);
     const errors = m.extra ? (m.extra.non2xx ?? []).concat(m.extra.errors ?? []).reduce((a, b) => a + b, 0) : 0;
     const flag = errors > 0 ? ` · **${errors} errors/non-2xx**` : '';
     lines.push(`| ${m.ours ? '**' + m.label + '**' : m.label} | ${formatValue(s.median, m.unit)} ${m.unit} | ${spreadCell(m)}${extra}${flag} | ${s.runs} |`);
   }
   for (const n of notRun.filter((n) => n.group === group)) lines.push(`| ${n.label} | not run | ${n.reason} | 0 |`);
   const ours = rows.filter((m) => m.ours);
-  const others = rows.filter((m) => !m.ours);
-  if (ours.length > 0 && others.length > 0) {
-    lines.push('', 'Ratios (ours ÷ other, paired run by run; above 1 means we are ahead):', '');
-    for (const o of ours) for (const p of others) lines.push(`- ${o.label} vs ${p.label}: **${formatRatio(ratioOf(o, p))}**`);
-  }
-  const ceiling = rows.find((m) => m.id.endsWith('.uws-hello'));
-  if (ceiling) {
-    lines.push('', `Share of the ceiling (each contender ÷ ${ceiling.label}, paired run by run):`, '');
+  // The ceilings get their own share lists below.
+  const others = rows.filter((m) => !m.ours && !CEILINGS.some((suffix) => m.id.endsWith(suffix)));
+  if (ours.length > 0 && others.length > 0) lines.push(...ratioLines(ours, others));
+  for (const suffix of CEILINGS) {
+    const ceiling = rows.find((m) => m.id.endsWith(suffix));
+    if (!ceiling) continue;
+    lines.push('', `Share of ${ceiling.label} (each contender ÷ it, paired run by run):`, '');
     for (const m of rows) if (m !== ceiling) lines.push(`- ${m.label}: ${formatRatio(ratioOf(m, ceiling))}`);
   }
   lines.push('');
@@ -78,7 +98,8 @@ function familySection(family: FamilyResult): string[] {
   for (const group of groups) lines.push(...groupTable(group, family.measurements.filter((m) => m.group === group), family.notRun));
   // The cleanup paragraph is made of its notes already; every other family lists its notes after the tables.
   if (family.family !== 'cleanup' && family.notes.length > 0) {
-    lines.push(...family.notes.map((n) => `- ${n}`), '');
+    // A note that is a fenced block (a script's output, verbatim) stays one; the others are a list.
+    lines.push(...family.notes.map((n) => (n.startsWith('```') ? `\n${n}\n` : `- ${n}`)), '');
   }
   return lines;
 }
@@ -121,11 +142,12 @@ export function renderReport(input: ReportInput, nativeBlock: string): string {
     ...[...input.goals]
       .sort((a, b) => a.issue - b.issue)
       .map((g) => {
-        const verdict = g.status === 'met' ? '**met**' : g.status === 'not met' ? '**not met**' : 'not measured';
+        const verdict = g.status === 'met' ? '**met**' : g.status === 'not met' ? '**not met**' : g.status === 'reported' ? 'reported' : 'not measured';
         return `| ${g.issue} | ${g.goal} | ${verdict}${g.firm === false ? ' (runs straddle the goal: not firm)' : ''} | ${g.detail} |`;
       }),
     '',
-    'A verdict is taken on the median of the ratios paired run by run. "Not firm" means single runs fell on both sides of the goal, so another run may flip it.',
+    'A verdict is taken on the median of the ratios paired run by run. "Not firm" means single runs fell on both sides of the goal, so another run may flip it. ' +
+      '"Reported" rows are what an issue asks to measure without a threshold: the figure is the result.',
     '',
   ];
   if (input.chartPath) {

@@ -2,6 +2,7 @@
  * `npm run bench`'s engine half: runs each case family in its own process,
  * shows progress, checks the goals, draws the chart and rewrites BENCHMARKS.md.
  * Usage: node --import tsx bench/run.ts [--quick] [--only=codec,http] [--native=ran|skipped: reason]
+ * (families: codec, stores, http, memory, cleanup, pool, galera)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { nativeSection, writeReport } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
-const FAMILIES = ['codec', 'stores', 'http', 'memory', 'cleanup', 'pool'] as const;
+const FAMILIES = ['codec', 'stores', 'http', 'memory', 'cleanup', 'pool', 'galera'] as const;
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

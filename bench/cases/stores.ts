@@ -5,11 +5,15 @@
  * - cycle: load a session, change one key, save it (one request that writes)
  * - hit:   load a session that is hot (one request that only reads)
  * - write: save a changed session (the write path alone)
+ * - cookie (cache pair only): the hot read from the Cookie header, with
+ *   express-session's cookie parse and signature check on the peer's side
+ *   (lib/cookie-hit.ts); also ours with the record-version check switched
+ *   off, when lib/version-check.ts says how (issue 12's added cost).
  *
- * Ours goes through the whole manager (id check, store-key hash, record
- * open + msgpack decode, seal on save, CAS write). The peers are called at
- * their store API, below express-session's own cookie signing, which flatters
- * them slightly.
+ * Ours goes through the whole manager (load/save: id check, store key, the
+ * record, seal on save where the store persists, CAS write). For cycle, hit
+ * and write the peers are called at their store API, below
+ * express-session's own cookie signing, which flatters them slightly.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -21,15 +25,23 @@ import { interleavedThroughput, type ThroughputContender } from '../lib/measure.
 import { cacheManager, databaseManager, filesystemManager, tempDir, type ManagerOutcome } from '../lib/our-stores.ts';
 import { EXPRESS_MYSQL_TABLE, expressMysqlSession, expressSessionObject, memorystore, promised, sessionFileStore, type PromisedStore } from '../lib/peer-stores.ts';
 import { FamilyRecorder, type FamilyOptions, type FamilyResult } from '../lib/results.ts';
+import { ourCookieHit, peerCookieHit } from '../lib/cookie-hit.ts';
+import { versionCheckOff } from '../lib/version-check.ts';
 
 const CONCURRENCY = 16;
-const OPS = ['cycle', 'hit', 'write'] as const;
-type Op = (typeof OPS)[number];
+const STORE_OPS = ['cycle', 'hit', 'write'] as const;
+type Op = (typeof STORE_OPS)[number] | 'cookie';
 const OP_LABEL: Record<Op, string> = {
   cycle: 'load + save cycle',
   hit: 'cache hit (load of a hot session)',
   write: 'write (save of a changed session)',
+  cookie: 'hot read from the Cookie header (ours: getSessionFromCookie; peer: cookie parse + signature check + get)',
 };
+
+/** The op of a contender id `stores.<store>.<op>.<side>`. */
+function opOf(id: string): string {
+  return id.split('.')[2]!;
+}
 
 async function ourContenders(prefix: string, manager: SessionManager, sessions: number, side = 'ours'): Promise<ThroughputContender[]> {
   const ctx = benchContext();
@@ -116,6 +128,9 @@ interface Pair {
   readonly variant?: { readonly side: string; readonly label: string; readonly make: () => Promise<ManagerOutcome> };
   readonly peerLabel: string;
   readonly sessions: number;
+  readonly ops: readonly Op[];
+  /** Cache pair only: a manager without the record-version check, for the cookie read (issue 12's added cost of the check). */
+  readonly versionCheckOff?: { readonly side: string; readonly label: string; readonly make: () => Promise<ManagerOutcome> };
   readonly ours: () => Promise<ManagerOutcome>;
   readonly peer: () => Promise<{ ok: true; store: PromisedStore; cleanup: () => Promise<void> } | { ok: false; reason: string }>;
 }
@@ -123,12 +138,13 @@ interface Pair {
 export async function run(options: FamilyOptions): Promise<FamilyResult> {
   const rec = new FamilyRecorder('stores');
   const rounds = 3;
+  const cookieRounds = 5;
   const timeMs = options.quick ? 200 : 1500;
   const sessions = options.quick ? 100 : 1000;
   const root = new URL('../..', import.meta.url).pathname;
   rec.conditions['concurrency'] = `${CONCURRENCY} operations in flight (async loops in one process)`;
   rec.conditions['sessions'] = `${sessions} pre-created sessions per contender, visited round robin; data = the login example's session (4 keys)`;
-  rec.conditions['timing'] = `${rounds} interleaved runs of ${timeMs} ms per contender and operation, after a warm-up`;
+  rec.conditions['timing'] = `${rounds} interleaved runs of ${timeMs} ms per contender and operation (${cookieRounds} for the read from the Cookie header), after a warm-up`;
   rec.conditions['peers'] = "express-session stores called through their own get/set callback API, as express-session calls them (so without express-session's cookie signing and middleware, which would only slow them further)";
   rec.conditions['ours'] = 'the whole manager: load() / save() with crypto.mode inline; filesystem and database have the write-through LRU in front (their defaults)';
 
@@ -145,7 +161,18 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
       oursLabel: "ours: storageType 'cache' (byte-bounded LRU)",
       peerLabel: 'memorystore 1.6 (express-session)',
       sessions,
+      ops: [...STORE_OPS, 'cookie'],
       ours: cacheManager,
+      versionCheckOff: {
+        side: 'ours-no-version-check',
+        label: "ours: storageType 'cache' with the record-version check switched off (issue 12: what the check costs)",
+        make: async () => {
+          const off = versionCheckOff();
+          if (!off.ok) return { ok: false, reason: off.reason };
+          rec.conditions['version check off'] = off.source;
+          return cacheManager(off.overrides);
+        },
+      },
       peer: async () => {
         const store = memorystore();
         return { ok: true, store: promised(store), cleanup: async () => store.stopInterval?.() };
@@ -157,6 +184,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
       oursLabel: "ours: storageType 'filesystem' (defaults: fsync on, LRU in front)",
       peerLabel: 'session-file-store 1.5 (write-file-atomic, fsync on)',
       sessions,
+      ops: STORE_OPS,
       ours: () => filesystemManager(tempDir('fs')),
       variant: {
         side: 'ours-nofsync',
@@ -175,6 +203,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
       oursLabel: "ours: storageType 'database' (mysql2 pool, LRU in front)",
       peerLabel: 'express-mysql-session 3.0 (mysql2)',
       sessions,
+      ops: STORE_OPS,
       ours: async () => (db.ok ? databaseManager(db.db.url, OUR_TABLE) : { ok: false, reason: db.reason }),
       peer: async () => {
         if (!db.ok) return { ok: false, reason: db.reason };
@@ -192,22 +221,39 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
       // A side that cannot run is reported as not run; the other side is still measured, so its figures are on record.
       for (const [side, outcome, label] of [['ours', ours, pair.oursLabel], ['peer', peer, pair.peerLabel]] as const) {
         if (outcome.ok) continue;
-        for (const op of OPS) rec.notRun.push({ id: `${pair.prefix}.${op}.${side}`, label, group: `${pair.title}: ${OP_LABEL[op]}`, reason: outcome.reason });
+        for (const op of pair.ops) rec.notRun.push({ id: `${pair.prefix}.${op}.${side}`, label, group: `${pair.title}: ${OP_LABEL[op]}`, reason: outcome.reason });
       }
       if (!ours.ok && !peer.ok) continue;
       const variant = ours.ok && pair.variant ? await pair.variant.make() : undefined;
+      const noCheck = ours.ok && pair.versionCheckOff ? await pair.versionCheckOff.make() : undefined;
+      if (noCheck && !noCheck.ok) {
+        rec.notRun.push({ id: `${pair.prefix}.cookie.${pair.versionCheckOff!.side}`, label: pair.versionCheckOff!.label, group: `${pair.title}: ${OP_LABEL.cookie}`, reason: noCheck.reason });
+      }
       try {
+        const withCookie = pair.ops.includes('cookie');
         const contenders = [
           ...(ours.ok ? await ourContenders(pair.prefix, ours.manager, pair.sessions) : []),
+          ...(ours.ok && withCookie ? [await ourCookieHit(`${pair.prefix}.cookie.ours`, ours.manager, pair.sessions, CONCURRENCY)] : []),
+          ...(noCheck?.ok ? [await ourCookieHit(`${pair.prefix}.cookie.${pair.versionCheckOff!.side}`, noCheck.manager, pair.sessions, CONCURRENCY)] : []),
           ...(variant?.ok ? await ourContenders(pair.prefix, variant.manager, pair.sessions, pair.variant!.side) : []),
           ...(peer.ok ? await peerContenders(pair.prefix, peer.store, pair.sessions) : []),
+          ...(peer.ok && withCookie ? [await peerCookieHit(`${pair.prefix}.cookie.peer`, peer.store, pair.sessions, CONCURRENCY)] : []),
         ];
         if (ours.ok) rec.notes.push(`${pair.title}: our store is '${ours.manager.store.name}'.`);
+        const labelOf = (id: string): string => {
+          const side = id.slice(id.lastIndexOf('.') + 1);
+          if (side === 'peer') return pair.peerLabel;
+          if (side === 'ours') return pair.oursLabel;
+          if (side === pair.versionCheckOff?.side) return pair.versionCheckOff.label;
+          return pair.variant!.label;
+        };
         // Interleave per operation: ours, peer, ours, peer…
-        for (const op of OPS) {
-          const pairOf = contenders.filter((c) => c.id.includes(`.${op}.`));
+        for (const op of pair.ops) {
+          const pairOf = contenders.filter((c) => opOf(c.id) === op);
+          if (pairOf.length === 0) continue;
           const results = await interleavedThroughput(pairOf, {
-            rounds,
+            // The version check's cost is a small difference between two of ours: more runs to pair.
+            rounds: op === 'cookie' ? cookieRounds : rounds,
             timeMs,
             warmupMs: timeMs,
             onRun: (id, round, value) => options.progress(`${id} run ${round}/${rounds}: ${Math.round(value).toLocaleString('en-US')} ops/s`),
@@ -216,7 +262,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
             const ours = !id.endsWith('.peer');
             rec.measurements.push({
               id,
-              label: id.endsWith('.peer') ? pair.peerLabel : id.endsWith('.ours') ? pair.oursLabel : pair.variant!.label,
+              label: labelOf(id),
               group: `${pair.title}: ${OP_LABEL[op]}`,
               ours,
               unit: 'ops/s',
@@ -226,6 +272,7 @@ export async function run(options: FamilyOptions): Promise<FamilyResult> {
           }
         }
       } finally {
+        if (noCheck?.ok) await noCheck.cleanup();
         if (variant?.ok) await variant.cleanup();
         if (ours.ok) await ours.cleanup();
         if (peer.ok) await peer.cleanup();

@@ -30,7 +30,7 @@ function versionOf(name: string, from: string): string {
   }
 }
 
-const LIBRARY_PACKAGES = ['sodium-native', 'msgpackr', 'lru-cache', 'mysql2', 'piscina', 'uWebSockets.js', 'autocannon', 'tsx'];
+const LIBRARY_PACKAGES = ['sodium-native', 'msgpackr', 'lru-cache', 'mysql2', 'piscina', 'uWebSockets.js', 'tsx'];
 const BENCH_PACKAGES = [
   'express',
   'express-session',

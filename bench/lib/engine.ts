@@ -6,7 +6,7 @@ import { createSessionManager, type SessionConfig, type SessionContext, type Ses
 export const BENCH_KEY = randomBytes(32);
 
 export function benchManager(overrides: Partial<SessionConfig> = {}): Promise<SessionManager> {
-  return createSessionManager({
+  const base: Partial<SessionConfig> = {
     storageType: 'cache',
     encryptionKey: BENCH_KEY,
     cookieSecure: false,
@@ -14,8 +14,19 @@ export function benchManager(overrides: Partial<SessionConfig> = {}): Promise<Se
     cache: { maxBytes: 1024 * 1024 * 1024 },
     // The cleanup timer would only add noise; cleanup has its own case.
     cleanupInterval: 0,
-    ...overrides,
-  });
+  };
+  return createSessionManager(mergeConfig(base, overrides) as SessionConfig);
+}
+
+/** `overrides` over `base`, merging option groups one level deep, so `{ cache: { staleMs } }` keeps the bench's cache.maxBytes. */
+export function mergeConfig(base: Partial<SessionConfig>, overrides: Partial<SessionConfig>): Partial<SessionConfig> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = merged[key];
+    const isGroup = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v);
+    merged[key] = isGroup(current) && isGroup(value) ? { ...current, ...value } : value;
+  }
+  return merged as Partial<SessionConfig>;
 }
 
 /** A request context as an adapter builds it; the last Set-Cookie is kept so a later request can send it back. */

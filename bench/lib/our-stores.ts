@@ -28,8 +28,8 @@ async function attempt(config: Partial<SessionConfig>, cleanup: () => void): Pro
   }
 }
 
-export function cacheManager(): Promise<ManagerOutcome> {
-  return attempt({ storageType: 'cache' }, () => {});
+export function cacheManager(extra: Partial<SessionConfig> = {}): Promise<ManagerOutcome> {
+  return attempt({ storageType: 'cache', ...extra }, () => {});
 }
 
 export function tempDir(prefix: string): string {

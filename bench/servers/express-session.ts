@@ -1,7 +1,8 @@
-/** express 5 + express-session with its default MemoryStore, configured as its README recommends. */
+/** express 5 + express-session with its default MemoryStore, configured as its README recommends: login, profile and the cart. */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
+import { addToCart } from './cart.ts';
 import { announce, DEMO_PASSWORD } from './listening.ts';
 
 const require = createRequire(import.meta.url);
@@ -39,6 +40,21 @@ app.post('/login', (req: Req, res: Res) => {
 app.get('/profile', (req: Req, res: Res) => {
   if (!req.session.user_id) return res.status(401).json({ error: 'not logged in' });
   res.json({ user_id: req.session.user_id, username: req.session.username, login_time: req.session.login_time });
+});
+
+// The cart: express-session saves the session after the response when a route changed it (resave: false).
+app.post('/cart/items', (req: Req, res: Res) => {
+  if (!req.session.user_id) return res.status(401).json({ error: 'not logged in' });
+  const outcome = addToCart(req.session.cart, req.body);
+  if (outcome.status !== 200) return res.status(outcome.status).json({ error: outcome.error });
+  req.session.cart = outcome.items;
+  res.json({ items: outcome.items });
+});
+
+app.delete('/cart', (req: Req, res: Res) => {
+  if (!req.session.user_id) return res.status(401).json({ error: 'not logged in' });
+  delete req.session.cart;
+  res.json({ items: [] });
 });
 
 const server: Server = app.listen(0, '127.0.0.1', () => announce((server.address() as { port: number }).port));

@@ -1,8 +1,9 @@
-/** fastify + @fastify/session (its default in-memory store) + @fastify/cookie. */
+/** fastify + @fastify/session (its default in-memory store) + @fastify/cookie: login, profile and the cart. */
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
+import { addToCart, type ProductId } from './cart.ts';
 import { announce, DEMO_PASSWORD } from './listening.ts';
 
 const app = Fastify({ logger: false });
@@ -18,6 +19,7 @@ interface LoginSession {
   username?: string;
   roles?: string[];
   login_time?: number;
+  cart?: ProductId[];
 }
 
 app.post('/login', async (request, reply) => {
@@ -36,6 +38,23 @@ app.get('/profile', async (request, reply) => {
   const session = request.session as unknown as LoginSession;
   if (!session.user_id) return reply.code(401).send({ error: 'not logged in' });
   return { user_id: session.user_id, username: session.username, login_time: session.login_time };
+});
+
+// The cart: @fastify/session saves the session after the handler when its contents changed (saveUninitialized: false).
+app.post('/cart/items', async (request, reply) => {
+  const session = request.session as unknown as LoginSession;
+  if (!session.user_id) return reply.code(401).send({ error: 'not logged in' });
+  const outcome = addToCart(session.cart, request.body);
+  if (outcome.status !== 200) return reply.code(outcome.status).send({ error: outcome.error });
+  session.cart = outcome.items;
+  return { items: outcome.items };
+});
+
+app.delete('/cart', async (request, reply) => {
+  const session = request.session as unknown as LoginSession;
+  if (!session.user_id) return reply.code(401).send({ error: 'not logged in' });
+  delete session.cart;
+  return { items: [] };
 });
 
 await app.listen({ host: '127.0.0.1', port: 0 });

@@ -4,4 +4,3 @@ declare module 'session-file-store';
 declare module 'express-mysql-session';
 declare module 'express-session';
 declare module 'express';
-declare module 'autocannon';
