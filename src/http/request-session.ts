@@ -134,9 +134,19 @@ export class RequestSession<Data extends object = DefaultSessionData> {
    * know the data is stored before it goes on. A fresh session is stored
    * even when empty. Nothing is written when nothing changed since the last
    * save; the end of the request then writes only what changed after it.
+   * When it rejects, the end of the request does not try the same write
+   * again: the caller has heard of the failure and answers as it chooses.
    */
   save(): Promise<void> {
-    return this.#serially(() => this.#write(true));
+    return this.#serially(async () => {
+      try {
+        await this.#write(true);
+      } catch (error) {
+        // The caller hears of it and answers as it sees fit: the end of the request does not retry what it was told failed.
+        this.#settleAsSeen();
+        throw error;
+      }
+    });
   }
 
   /**
@@ -307,6 +317,13 @@ export class RequestSession<Data extends object = DefaultSessionData> {
     this.#snapshot = this.#snapshot === undefined ? undefined : copyData(this.#data);
     this.#userId = this.#storedUserId = session.userId;
     this.#tenantId = this.#storedTenantId = session.tenantId;
+  }
+
+  /** Treats what the session holds now as settled: only later changes count for the end-of-request commit. */
+  #settleAsSeen(): void {
+    if (this.#snapshot !== undefined) this.#snapshot = copyData(this.#data);
+    this.#storedUserId = this.#userId;
+    this.#storedTenantId = this.#tenantId;
   }
 
   #becomeFresh(): void {
