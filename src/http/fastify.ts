@@ -114,7 +114,8 @@ function plugin(fastify: FastifyInstance, options: SessionPluginOptions<object>,
   const { rolling, onError } = settings;
   const cookieName = manager.config.cookieName;
 
-  fastify.decorateRequest('session', null as unknown as RequestSession<DefaultSessionData>);
+  // Typed loosely on purpose: the declared type is whatever the augmentation says, this only reserves the slot.
+  fastify.decorateRequest('session' as string, null);
   fastify.decorateRequest(CONTEXT, null);
 
   fastify.addHook('onRequest', (request, reply, hookDone) => {
@@ -122,7 +123,7 @@ function plugin(fastify: FastifyInstance, options: SessionPluginOptions<object>,
     (request as WithContext)[CONTEXT] = ctx;
     const attach = (session: RequestSession<object>): void => {
       ctx.session = session;
-      request.session = session as unknown as RequestSession<DefaultSessionData>;
+      (request as { session: unknown }).session = session;
     };
     let loaded: RequestSession<object> | Promise<RequestSession<object>>;
     try {
