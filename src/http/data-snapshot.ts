@@ -37,8 +37,12 @@ export function copyData<T>(value: T, depth = 0): T {
 
 /** True when `current` holds the same storable data as `snapshot` (a copyData of the data as it was read). */
 export function sameData(snapshot: unknown, current: unknown, depth = 0): boolean {
-  // The same object on both sides was never copied (not storable, or nested too deep): let the save judge it.
-  if (snapshot === current) return snapshot === null || typeof snapshot !== 'object';
+  if (snapshot === current) {
+    // The same object on both sides was never copied (not storable, or nested too deep), and functions and
+    // symbols cannot be stored at all: let the save judge them (it refuses them with ERR_SESSION_DATA).
+    const type = typeof snapshot;
+    return snapshot === null || (type !== 'object' && type !== 'function' && type !== 'symbol');
+  }
   if (typeof snapshot !== typeof current) return false;
   if (typeof snapshot === 'number') return Number.isNaN(snapshot) && Number.isNaN(current as number);
   if (snapshot === null || current === null || typeof snapshot !== 'object' || depth > MAX_DEPTH) return false;

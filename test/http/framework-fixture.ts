@@ -171,6 +171,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  *   POST /t/data-later       {key, value, delayMs}: waits, then sets one key (for interleaved requests)
  *   POST /t/regenerate       merges the body, regenerates; {oldId, id}
  *   POST /t/destroy          destroys; {isNew}
+ *   POST /t/destroy-and-restart  destroys, then merges the body into the fresh session
+ *   POST /t/unstorable       puts a function in the data (the save refuses it)
  */
 function addCommonExpressRoutes(app: Express): void {
   const guard = (handler: (req: ExpressRequest, res: ExpressResponse) => Promise<unknown>) => (req: ExpressRequest, res: ExpressResponse, next: (error?: unknown) => void) => void handler(req, res).catch(next);
@@ -206,6 +208,18 @@ function addCommonExpressRoutes(app: Express): void {
       res.json({ isNew: req.session.isNew });
     }),
   );
+  app.post('/t/unstorable', (req, res) => {
+    req.session.data.callback = () => 1;
+    res.json({ ok: true });
+  });
+  app.post(
+    '/t/destroy-and-restart',
+    guard(async (req, res) => {
+      await req.session.destroy();
+      Object.assign(req.session.data, req.body);
+      res.json({ ok: true });
+    }),
+  );
 }
 
 function addCommonFastifyRoutes(app: FastifyInstance): void {
@@ -229,6 +243,15 @@ function addCommonFastifyRoutes(app: FastifyInstance): void {
   app.post('/t/destroy', async (request) => {
     await request.session.destroy();
     return { isNew: request.session.isNew };
+  });
+  app.post('/t/unstorable', async (request) => {
+    request.session.data.callback = () => 1;
+    return { ok: true };
+  });
+  app.post('/t/destroy-and-restart', async (request) => {
+    await request.session.destroy();
+    Object.assign(request.session.data, request.body);
+    return { ok: true };
   });
 }
 

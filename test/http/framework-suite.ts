@@ -66,6 +66,9 @@ function describeOnStore(kind: FrameworkKind, storageType: StorageType): void {
       assert.deepEqual(await cleared.json(), { items: [] });
       assert.deepEqual(await (await get(app.url('/cart'), cookie)).json(), { items: [] });
 
+      // The login recorded the user on the session: "log out everywhere" can find it.
+      assert.ok((await app.manager.listForUser(body.user_id)).length >= 1);
+
       const logout = await post(app.url('/logout'), {}, cookie);
       assert.equal(logout.status, 200);
       assert.ok(clearsCookie(logout), 'logout clears the cookie');
@@ -232,6 +235,34 @@ function describeOnStore(kind: FrameworkKind, storageType: StorageType): void {
       // Destroying a session that was never stored sets no cookie at all.
       const none = await post(app.url('/t/destroy'), {});
       assert.equal(none.headers.getSetCookie().length, 0);
+    });
+
+    it('sends one session cookie for a request that destroys and then starts a new session', async (t) => {
+      if (suite.skip) return t.skip(suite.skip);
+      const { app } = suite;
+      const cookie = await loginTo(app, user('restarter'));
+      const response = await post(app.url('/t/destroy-and-restart'), { flash: 'logged out' }, cookie);
+      const ours = response.headers.getSetCookie().filter((c) => c.startsWith('rockstar_session='));
+      assert.equal(ours.length, 1, 'the clearing cookie was replaced by the new one');
+      const next = cookieOf(response);
+      assert.ok(next && next !== cookie);
+      assert.deepEqual((await sessionState(app, next)).data, { flash: 'logged out' });
+      assert.equal((await sessionState(app, cookie)).isNew, true);
+    });
+
+    it('answers data the store cannot hold with 400, and writes nothing of it', async (t) => {
+      if (suite.skip) return t.skip(suite.skip);
+      const { app } = suite;
+      const cookie = await loginTo(app, user('careless'));
+      app.writes.reset();
+      const response = await post(app.url('/t/unstorable'), {}, cookie);
+      assert.equal(response.status, 400);
+      assert.deepEqual(await response.json(), { error: 'session data rejected', code: 'ERR_SESSION_DATA' });
+      assert.equal(app.writes.total, 0);
+      const fresh = await post(app.url('/t/unstorable'), {});
+      assert.equal(fresh.status, 400, 'on a new session too');
+      assert.equal(cookieOf(fresh), undefined);
+      assert.equal(app.writes.insert, app.writes.delete, 'a session created for it is removed again');
     });
 
     it('answers a store outage during the save with 503 and Retry-After, and reports it', async (t) => {
