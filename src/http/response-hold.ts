@@ -64,7 +64,8 @@ export class ResponseHold {
   readonly #reporter: FailureReporter;
   readonly #original: Record<Method, AnyFunction>;
   #phase: Phase = OPEN;
-  #queue: Array<readonly [Method, unknown[]]> = [];
+  /** Calls made while the commit runs, in order (allocated only for a response that has to wait). */
+  #queue: Array<readonly [Method, unknown[]]> | null = null;
   /** A queued write answered false: the writer waits for 'drain'. */
   #owesDrain = false;
   #headersAdded = false;
@@ -95,7 +96,7 @@ export class ResponseHold {
       case PASSING:
         return this.#run(method, args);
       case HOLDING:
-        this.#queue.push([method, args]);
+        (this.#queue ??= []).push([method, args]);
         if (method === 'write') {
           this.#owesDrain = true;
           return false;
@@ -134,8 +135,8 @@ export class ResponseHold {
   }
 
   #release(): void {
-    const queue = this.#queue;
-    this.#queue = [];
+    const queue = this.#queue ?? [];
+    this.#queue = null;
     this.#phase = PASSING;
     try {
       for (const [method, args] of queue) this.#run(method, args);
@@ -150,7 +151,7 @@ export class ResponseHold {
 
   #fail(error: unknown): void {
     this.#phase = FAILED;
-    this.#queue = [];
+    this.#queue = null;
     this.#reporter.report(error);
     const res = this.#res;
     if (!res.headersSent && !res.destroyed) {
