@@ -4,13 +4,25 @@
  * trusts the frozen ResolvedConfig it returns.
  */
 import { availableParallelism } from 'node:os';
-import { SessionConfigError } from './errors.ts';
+import { CACHE_HINTS, CRYPTO_HINTS, TOP_LEVEL_HINTS } from './config-hints.ts';
+import { KeyBytes, withRedactedPrintables } from './redaction.ts';
 import { validateDatabaseOptions, type DatabaseOptions } from './stores/mysql-options.ts';
 import { validateFilesystemOptions, type FilesystemOptions } from './stores/fs-options.ts';
+import {
+  assertKnownKeys,
+  booleanOption,
+  isPlainObject,
+  matching,
+  nonNegativeInteger,
+  oneOf,
+  optionalObject,
+  positiveInteger,
+  reject,
+  rejectSecret,
+} from './validate.ts';
 
 export type { DatabaseOptions } from './stores/mysql-options.ts';
 export type { FilesystemOptions } from './stores/fs-options.ts';
-import { booleanOption, isPlainObject, matching, nonNegativeInteger, oneOf, optionalObject, positiveInteger, reject } from './validate.ts';
 
 export type StorageType = 'database' | 'cache' | 'filesystem';
 export type SameSite = 'Strict' | 'Lax' | 'None';
@@ -43,7 +55,14 @@ export interface CryptoOptions {
 export interface SessionConfig {
   /** 'database' (the seed's default), 'cache' (in-process LRU) or 'filesystem'. */
   storageType?: StorageType;
-  /** Default 'rockstar_session'. RFC 6265 token characters only. */
+  /**
+   * Default 'rockstar_session'. RFC 6265 token characters only. Over https,
+   * '__Host-session' is recommended: browsers then refuse the cookie from
+   * sibling subdomains and plain http, so nobody can plant one. The prefixes
+   * '__Host-', '__Secure-', '__Http-' and '__Host-Http-' are checked against
+   * cookieSecure, cookiePath, cookieDomain and cookieHttpOnly, because
+   * browsers silently drop a cookie that breaks its prefix's rules.
+   */
   cookieName?: string;
   /** Default '/'. */
   cookiePath?: string;
@@ -91,7 +110,9 @@ export interface ResolvedConfig {
   readonly cookieSameSite: SameSite;
   readonly sessionLifetime: number;
   readonly absoluteLifetime: number;
+  /** A copy that prints as its length only (KeyBytes); zeroed by the manager's close(). */
   readonly encryptionKey: Uint8Array;
+  /** Copies that print as their length only; zeroed by the manager's close(). */
   readonly previousKeys: readonly Uint8Array[];
   readonly filesystemPath: string;
   readonly cleanupInterval: number;
@@ -100,6 +121,7 @@ export interface ResolvedConfig {
   readonly now: () => number;
   readonly cache: Readonly<Required<CacheOptions>>;
   readonly crypto: Readonly<Required<CryptoOptions>>;
+  /** The options as given (the store needs the password); printed, they show no password (redaction.ts). */
   readonly database: Readonly<DatabaseOptions> | undefined;
   readonly filesystem: Readonly<Required<FilesystemOptions>>;
   readonly onError: (error: Error) => void;
@@ -112,12 +134,63 @@ const COOKIE_PATH = /^\/[\x21-\x3a\x3c-\x7e]*$/;
 /** A domain attribute value: an optional leading dot, then DNS labels. */
 const COOKIE_DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
-function key32(option: string, value: unknown): Uint8Array {
+/**
+ * Every key of SessionConfig and of its nested option objects, so that an
+ * unknown one (a typo, another library's option) is refused by name. Typed
+ * as a Record over the interface's keys: a new option that is not added
+ * here is a compile error, not a silently refused key.
+ */
+const SESSION_CONFIG_KEYS = Object.keys({
+  storageType: 1, cookieName: 1, cookiePath: 1, cookieDomain: 1, cookieSecure: 1, cookieHttpOnly: 1, cookieSameSite: 1,
+  sessionLifetime: 1, absoluteLifetime: 1, encryptionKey: 1, previousKeys: 1, filesystemPath: 1, cleanupInterval: 1,
+  touchThreshold: 1, maxDataBytes: 1, now: 1, cache: 1, crypto: 1, database: 1, filesystem: 1, onError: 1,
+} satisfies Record<keyof SessionConfig, 1>);
+const CACHE_KEYS = Object.keys({ maxBytes: 1, staleMs: 1 } satisfies Record<keyof CacheOptions, 1>);
+const CRYPTO_KEYS = Object.keys({ mode: 1, threads: 1, maxQueue: 1 } satisfies Record<keyof CryptoOptions, 1>);
+
+function key32(option: string, value: unknown): KeyBytes {
   if (!(value instanceof Uint8Array) || value.byteLength !== KEY_BYTES) {
-    reject(option, `a Uint8Array (or Buffer) of exactly ${KEY_BYTES} bytes, e.g. Buffer.from(base64Key, 'base64')`, value);
+    rejectSecret(option, `a Uint8Array (or Buffer) of exactly ${KEY_BYTES} bytes, e.g. Buffer.from(base64Key, 'base64')`, value);
   }
-  // Copy: later changes to the caller's buffer must not change our keys.
-  return Uint8Array.from(value);
+  // Copy: later changes to the caller's buffer must not change our keys. KeyBytes: printed, it shows its length only.
+  return KeyBytes.copyOf(value);
+}
+
+/**
+ * Cookie-name prefixes (RFC 6265bis section 4.1.3, and the __Http- prefixes
+ * of the cookie-layering draft). Browsers match them case-insensitively and
+ * silently drop a cookie that breaks their rules, so a misconfigured one
+ * would only show up as "nobody can log in".
+ */
+const COOKIE_PREFIXES = [
+  { prefix: '__Host-Http-', secure: true, hostOnlyRoot: true, httpOnly: true },
+  { prefix: '__Host-', secure: true, hostOnlyRoot: true, httpOnly: false },
+  { prefix: '__Http-', secure: true, hostOnlyRoot: false, httpOnly: true },
+  { prefix: '__Secure-', secure: true, hostOnlyRoot: false, httpOnly: false },
+] as const;
+
+function assertCookiePrefixRules(name: string, secure: boolean, httpOnly: boolean, path: string, domain: string): void {
+  const rule = COOKIE_PREFIXES.find(({ prefix }) => name.toLowerCase().startsWith(prefix.toLowerCase()));
+  if (!rule) return;
+  const { prefix } = rule;
+  if (!name.startsWith(prefix)) {
+    // Newer browsers enforce a prefix in any case, older ones only spelled exactly: only the exact spelling protects everywhere.
+    reject('cookieName', `spelled with the exact prefix '${prefix}' (browsers that compare it case-sensitively would not protect it)`, name);
+  }
+  const why = `for a cookie named ${prefix}… (browsers silently drop it otherwise)`;
+  if (rule.secure && !secure) reject('cookieSecure', `true ${why}`, secure);
+  if (rule.hostOnlyRoot && path !== '/') reject('cookiePath', `'/' ${why}`, path);
+  if (rule.hostOnlyRoot && domain !== '') reject('cookieDomain', `empty (a host-only cookie) ${why}`, domain);
+  if (rule.httpOnly && !httpOnly) reject('cookieHttpOnly', `true ${why}`, httpOnly);
+}
+
+/**
+ * Zeroes the config's copies of the keys (close() calls it once nothing
+ * needs them). The KeyRing's subkeys are zeroed by KeyRing.zero().
+ */
+export function zeroConfigKeys(config: ResolvedConfig): void {
+  config.encryptionKey.fill(0);
+  for (const key of config.previousKeys) key.fill(0);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -132,8 +205,11 @@ function defaultOnError(error: Error): void {
 
 /** Checks every option once and returns the frozen, defaulted configuration. */
 export function validateConfig(input: unknown): ResolvedConfig {
-  if (!isPlainObject(input)) reject('config', 'an object', input);
+  // Type only: a string handed over by mistake may well be the key itself.
+  if (!isPlainObject(input)) rejectSecret('config', 'an object', input);
   const config = input as Record<string, unknown>;
+  // First: a misspelt or foreign option is the likeliest cause of every other complaint (`secret` given, so no encryptionKey).
+  assertKnownKeys('', config, SESSION_CONFIG_KEYS, TOP_LEVEL_HINTS);
 
   const storageType = oneOf<StorageType>('storageType', config.storageType, ['database', 'cache', 'filesystem'], 'database');
   const cookieName = matching('cookieName', config.cookieName, COOKIE_NAME, 'a cookie name of RFC 6265 token characters', 'rockstar_session');
@@ -146,6 +222,7 @@ export function validateConfig(input: unknown): ResolvedConfig {
   if (cookieSameSite === 'None' && !cookieSecure) {
     reject('cookieSameSite', "'Lax' or 'Strict' when cookieSecure is false (browsers drop SameSite=None cookies without Secure)", cookieSameSite);
   }
+  assertCookiePrefixRules(cookieName, cookieSecure, cookieHttpOnly, cookiePath, cookieDomain);
 
   const sessionLifetime = positiveInteger('sessionLifetime', config.sessionLifetime, 24 * HOUR);
   const absoluteLifetime = positiveInteger('absoluteLifetime', config.absoluteLifetime, 7 * sessionLifetime);
@@ -153,14 +230,14 @@ export function validateConfig(input: unknown): ResolvedConfig {
     reject('absoluteLifetime', `at least sessionLifetime (${sessionLifetime} ms)`, absoluteLifetime);
   }
 
-  if (config.encryptionKey === undefined) reject('encryptionKey', `given: ${KEY_BYTES} bytes of random key material`, undefined);
+  if (config.encryptionKey === undefined) rejectSecret('encryptionKey', `given: ${KEY_BYTES} bytes of random key material`, undefined);
   const encryptionKey = key32('encryptionKey', config.encryptionKey);
-  let previousKeys: Uint8Array[] = [];
+  let previousKeys: KeyBytes[] = [];
   if (config.previousKeys !== undefined) {
-    if (!Array.isArray(config.previousKeys)) reject('previousKeys', 'an array of 32-byte keys', config.previousKeys);
+    if (!Array.isArray(config.previousKeys)) rejectSecret('previousKeys', 'an array of 32-byte keys', config.previousKeys);
     previousKeys = config.previousKeys.map((key, i) => key32(`previousKeys[${i}]`, key));
     previousKeys.forEach((key, i) => {
-      if (sameBytes(key, encryptionKey)) reject(`previousKeys[${i}]`, 'different from encryptionKey', key);
+      if (sameBytes(key, encryptionKey)) rejectSecret(`previousKeys[${i}]`, 'different from encryptionKey', key);
     });
   }
 
@@ -180,12 +257,14 @@ export function validateConfig(input: unknown): ResolvedConfig {
   const onError = (config.onError as ((e: Error) => void) | undefined) ?? defaultOnError;
 
   const cacheIn = optionalObject('cache', config.cache);
+  assertKnownKeys('cache', cacheIn, CACHE_KEYS, CACHE_HINTS);
   const cache = Object.freeze({
     maxBytes: positiveInteger('cache.maxBytes', cacheIn.maxBytes, 64 * 1024 * 1024),
     staleMs: nonNegativeInteger('cache.staleMs', cacheIn.staleMs, 1000),
   });
 
   const cryptoIn = optionalObject('crypto', config.crypto);
+  assertKnownKeys('crypto', cryptoIn, CRYPTO_KEYS, CRYPTO_HINTS);
   const crypto = Object.freeze({
     mode: oneOf<CryptoMode>('crypto.mode', cryptoIn.mode, ['auto', 'pool', 'inline'], 'auto'),
     threads: positiveInteger('crypto.threads', cryptoIn.threads, Math.max(1, availableParallelism() - 1)),
@@ -194,7 +273,9 @@ export function validateConfig(input: unknown): ResolvedConfig {
 
   const filesystem = validateFilesystemOptions(config.filesystem);
 
-  const database = validateDatabaseOptions(config.database, storageType);
+  // Redacted printable forms: the options stay as given (mysql2 needs the password), but printing them shows none.
+  const validatedDatabase = validateDatabaseOptions(config.database, storageType);
+  const database = validatedDatabase && Object.freeze(withRedactedPrintables(validatedDatabase));
 
   return Object.freeze({
     storageType,

@@ -1,19 +1,27 @@
 /**
  * The Session object handed to applications, and the per-object state the
  * manager keeps on it to make save() a merge rather than a blind overwrite.
+ *
+ * A Session is built on the open record it was read from (or last wrote):
+ * that record is shared with the in-process tier and never changes, so it is
+ * both this object's merge baseline and the source of its data. `data` is a
+ * private copy made on first use (data/copy.ts): two Sessions never share
+ * mutable state, and a change reaches the store only through save(). The
+ * Date fields are made on first use too: a request that never reads them
+ * never allocates them.
  */
-import { decodeRecord, sameValue, type RecordFields } from './codec.ts';
+import { inspect } from 'node:util';
+import { sameValue, type RecordFields } from './codec.ts';
+import { copyData } from './data/copy.ts';
 import type { DataRecord, DefaultSessionData } from './session-data.ts';
 import type { StoreKey } from './stores/store.ts';
+import type { OpenRecord } from './tier/open-record.ts';
 
 /** What the manager remembers about the stored record this object came from. Not part of the public API. */
 export interface SessionState {
-  readonly storeKey: StoreKey;
-  /** Record version this object last read or wrote: save() compares-and-swaps on it. */
-  version: number;
-  /** Plaintext record bytes as last read or written; decoded only when a save has to merge. */
-  baseline: Buffer;
-  readonly absoluteExpiresAt: number;
+  readonly key: StoreKey;
+  /** The record as last read or written through this object: version (for compare-and-swap), merge baseline, absolute lifetime. */
+  base: OpenRecord;
   /**
    * Expiry sealed in the cookie this client holds for the session (the
    * token it came with, or the last one issued through this object); null
@@ -22,43 +30,107 @@ export interface SessionState {
   cookieExpiresAt: number | null;
 }
 
-let stateOf: (session: Session<object>) => SessionState | undefined;
+/** The manager's access to a Session's private state (assigned in the class's static block; not part of the public API). */
+interface SessionInternals {
+  state(session: Session<object>): SessionState | undefined;
+  /** The expiry in ms, without making a Date. */
+  expiresAtMs(session: Session<object>): number;
+  /** The data if the application has read or replaced it; undefined while it is still the stored snapshot. */
+  copiedData(session: Session<object>): object | undefined;
+  /** After a write: the record now stored. `mergedData`: the stored data differs from the object's own (a merge), so its copy is dropped. */
+  wrote(session: Session<object>, record: OpenRecord, mergedData: boolean): void;
+}
+
+let internals: SessionInternals;
 
 export class Session<Data extends object = DefaultSessionData> {
   /** 43 base64url characters (32 random bytes). */
   readonly id: string;
+  userId: string | null;
+  tenantId: string | null;
+  ipAddress: string | null;
+  userAgent: string | null;
+  #state: SessionState;
+  #data: Partial<Data> | undefined;
+  #expiresAtMs: number;
+  #updatedAtMs: number;
+  #expiresAt: Date | undefined;
+  #createdAt: Date | undefined;
+  #updatedAt: Date | undefined;
+
+  static {
+    internals = {
+      state: (session) => (#state in session ? session.#state : undefined),
+      expiresAtMs: (session) => session.#expiresAtMs,
+      copiedData: (session) => session.#data,
+      wrote: (session, record, mergedData) => session.#wrote(record, mergedData),
+    };
+  }
+
+  /** @internal Sessions come from the manager (create, load, getSessionFromCookie, regenerate). */
+  constructor(key: StoreKey, record: OpenRecord, cookieExpiresAt: number | null) {
+    this.id = record.id;
+    this.userId = record.userId;
+    this.tenantId = record.tenantId;
+    this.ipAddress = record.ipAddress;
+    this.userAgent = record.userAgent;
+    this.#state = { key, base: record, cookieExpiresAt };
+    this.#data = undefined;
+    this.#expiresAtMs = record.expiresAt;
+    this.#updatedAtMs = record.updatedAt;
+    this.#expiresAt = undefined;
+    this.#createdAt = undefined;
+    this.#updatedAt = undefined;
+  }
+
   /**
    * The application's data: plain objects, arrays, strings, numbers,
    * booleans, null, Date, Uint8Array, bigint. Every key is optional: a
    * session starts empty. This object is this Session's own: changes reach
    * the store (and other requests) only through save().
    */
-  data: Partial<Data>;
-  userId: string | null;
-  tenantId: string | null;
-  ipAddress: string | null;
-  userAgent: string | null;
-  expiresAt: Date;
-  readonly createdAt: Date;
-  updatedAt: Date;
-  #state: SessionState;
-
-  static {
-    stateOf = (session) => (#state in session ? session.#state : undefined);
+  get data(): Partial<Data> {
+    return (this.#data ??= copyData(this.#state.base.data) as Partial<Data>);
   }
 
-  /** @internal Sessions come from the manager (create, load, getSessionFromCookie, regenerate). */
-  constructor(fields: RecordFields, expiresAt: number, state: SessionState) {
-    this.id = fields.id;
-    this.data = fields.data as Partial<Data>;
-    this.userId = fields.userId;
-    this.tenantId = fields.tenantId;
-    this.ipAddress = fields.ipAddress;
-    this.userAgent = fields.userAgent;
-    this.expiresAt = new Date(expiresAt);
-    this.createdAt = new Date(fields.createdAt);
-    this.updatedAt = new Date(fields.updatedAt);
-    this.#state = state;
+  set data(value: Partial<Data>) {
+    this.#data = value;
+  }
+
+  /** When the session ends unless it is used (idle expiry, never past the absolute lifetime). */
+  get expiresAt(): Date {
+    return (this.#expiresAt ??= new Date(this.#expiresAtMs));
+  }
+
+  set expiresAt(value: Date) {
+    this.#expiresAtMs = value.getTime();
+    this.#expiresAt = value;
+  }
+
+  get createdAt(): Date {
+    return (this.#createdAt ??= new Date(this.#state.base.createdAt));
+  }
+
+  get updatedAt(): Date {
+    return (this.#updatedAt ??= new Date(this.#updatedAtMs));
+  }
+
+  set updatedAt(value: Date) {
+    this.#updatedAtMs = value.getTime();
+    this.#updatedAt = value;
+  }
+
+  #wrote(record: OpenRecord, mergedData: boolean): void {
+    this.#state.base = record;
+    this.#expiresAtMs = record.expiresAt;
+    this.#expiresAt = undefined;
+    this.#updatedAtMs = record.updatedAt;
+    this.#updatedAt = undefined;
+    this.userId = record.userId;
+    this.tenantId = record.tenantId;
+    this.ipAddress = record.ipAddress;
+    this.userAgent = record.userAgent;
+    if (mergedData) this.#data = undefined;
   }
 
   toJSON(): Record<string, unknown> {
@@ -74,11 +146,30 @@ export class Session<Data extends object = DefaultSessionData> {
       updatedAt: this.updatedAt,
     };
   }
+
+  [inspect.custom](depth: number, options: object): string {
+    return `Session ${inspect(this.toJSON(), { ...options, depth: depth - 1 })}`;
+  }
 }
 
 /** @internal */
 export function sessionState(session: Session<object>): SessionState | undefined {
-  return stateOf(session);
+  return internals.state(session);
+}
+
+/** @internal */
+export function sessionExpiresAtMs(session: Session<object>): number {
+  return internals.expiresAtMs(session);
+}
+
+/** @internal */
+export function sessionCopiedData(session: Session<object>): object | undefined {
+  return internals.copiedData(session);
+}
+
+/** @internal */
+export function sessionWrote(session: Session<object>, record: OpenRecord, mergedData: boolean): void {
+  internals.wrote(session, record, mergedData);
 }
 
 /** What one session object changed since it was read: the keys it set (with their values) and the keys it removed. */
@@ -90,11 +181,16 @@ export interface SessionChanges {
 
 const META_FIELDS = ['userId', 'tenantId', 'ipAddress', 'userAgent'] as const;
 
-/** Diffs the object against the record it was read from. */
-export function changesOf(session: Session<object>, state: SessionState): SessionChanges {
-  const base = decodeRecord(state.baseline);
-  const baseData: DataRecord = base?.data ?? {};
-  const data = session.data as DataRecord;
+export type MetaFields = Pick<RecordFields, (typeof META_FIELDS)[number]>;
+
+/** The meta fields of a Session object as they are now. */
+export function metaOf(session: MetaFields): MetaFields {
+  return { userId: session.userId, tenantId: session.tenantId, ipAddress: session.ipAddress, userAgent: session.userAgent };
+}
+
+/** Diffs `data` and `meta` (what a save is writing) against the record it was read from. */
+export function changesOf(data: DataRecord, meta: MetaFields, base: OpenRecord): SessionChanges {
+  const baseData = base.data;
   const set = new Map<string, unknown>();
   for (const key of Object.keys(data)) {
     const value = data[key];
@@ -103,13 +199,14 @@ export function changesOf(session: Session<object>, state: SessionState): Sessio
   const deleted = Object.keys(baseData).filter((key) => !Object.prototype.hasOwnProperty.call(data, key));
   const fields: Record<string, string | null> = {};
   for (const name of META_FIELDS) {
-    if (!base || base[name] !== session[name]) fields[name] = session[name];
+    if (base[name] !== meta[name]) fields[name] = meta[name];
   }
   return { set, deleted, fields };
 }
 
-/** Applies one object's changes onto a fresher copy of the data (mutates and returns `data`). */
-export function applyChanges(data: DataRecord, changes: SessionChanges): DataRecord {
+/** One object's changes on top of a fresher record's data: a new object (the fresher snapshot is shared and is not touched). */
+export function applyChanges(fresher: DataRecord, changes: SessionChanges): DataRecord {
+  const data: DataRecord = { ...fresher };
   for (const key of changes.deleted) delete data[key];
   for (const [key, value] of changes.set) {
     Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true });

@@ -69,12 +69,13 @@ function deriveKeyEntry(master: Uint8Array): KeyEntry {
  */
 export class KeyRing {
   readonly entries: readonly KeyEntry[];
-  readonly current: KeyEntry;
+  readonly #current: KeyEntry;
   readonly #byId = new Map<number, number>();
+  #zeroed = false;
 
   constructor(current: Uint8Array, previous: readonly Uint8Array[] = []) {
     this.entries = [current, ...previous].map(deriveKeyEntry);
-    this.current = this.entries[0]!;
+    this.#current = this.entries[0]!;
     this.entries.forEach((entry, index) => {
       if (this.#byId.has(entry.keyId)) {
         throw new RangeError(`previousKeys: two keys share the fingerprint ${entry.keyId.toString(16)}; drop the duplicate`);
@@ -83,9 +84,41 @@ export class KeyRing {
     });
   }
 
-  /** Position of the key with this fingerprint (0 = current), or -1. */
+  /**
+   * The key that seals. Throws once zero() ran: sealing under an all-zero
+   * subkey would hand the plaintext to anyone, so a late operation fails
+   * instead.
+   */
+  get current(): KeyEntry {
+    if (this.#zeroed) throw new Error('KeyRing: the keys were zeroed (the session manager is closed)');
+    return this.#current;
+  }
+
+  /** Position of the key with this fingerprint (0 = current), or -1. Always -1 once zeroed: nothing opens. */
   indexOf(keyId: number): number {
+    if (this.#zeroed) return -1;
     return this.#byId.get(keyId) ?? -1;
+  }
+
+  /** True once zero() ran. */
+  get zeroed(): boolean {
+    return this.#zeroed;
+  }
+
+  /**
+   * Overwrites every subkey with zeros (sodium_memzero) and makes the ring
+   * unusable: close() calls it, so no key material outlives the manager.
+   * Idempotent.
+   */
+  zero(): void {
+    if (this.#zeroed) return;
+    this.#zeroed = true;
+    for (const entry of this.entries) {
+      sodium.sodium_memzero(entry.cookieKey);
+      sodium.sodium_memzero(entry.recordKey);
+      sodium.sodium_memzero(entry.storeKeyKey);
+      sodium.sodium_memzero(entry.tagKey);
+    }
   }
 }
 

@@ -13,6 +13,13 @@ export interface SessionContext {
   /** Set by the application after authentication; create() and regenerate() record it. */
   userId?: string | undefined;
   tenantId?: string | undefined;
+  /**
+   * The request's path and host, if the adapter knows them: clearCookie()
+   * uses them to also clear same-named cookies a sibling subdomain or an
+   * ancestor path could have planted (http/cookie.ts, clearingValues).
+   */
+  requestPath?: string | undefined;
+  requestHost?: string | undefined;
   /** Receives each Set-Cookie header value the manager issues. */
   appendSetCookie(value: string): void;
 }

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { KeyRing } from '../../src/crypto/aead.ts';
-import { InlineSealer } from '../../src/crypto/sealer.ts';
-import { validateConfig } from '../../src/config.ts';
-import { SessionManager } from '../../src/manager.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
+import type { SessionManager } from '../../src/manager.ts';
 import { cacheManager, context, HOUR, rejectsWithCode, testKey } from '../helpers/manager.ts';
+import { nodeOver, SharedMemoryStore } from '../helpers/shared-store.ts';
 
 describe('cleanupExpired', () => {
   it('removes only expired sessions and resolves to how many', async () => {
@@ -35,13 +32,11 @@ describe('cleanupExpired', () => {
 
   it('reports a failing scheduled cleanup to onError and keeps its schedule', async () => {
     const errors: Error[] = [];
-    const config = validateConfig({ storageType: 'cache', encryptionKey: testKey(), cleanupInterval: 10, onError: (e: Error) => errors.push(e) });
-    const store = new MemoryStore({ maxBytes: 1 << 20, now: Date.now });
+    const store = new SharedMemoryStore();
     store.deleteExpired = async () => {
       throw new Error('disk on fire');
     };
-    const ring = new KeyRing(config.encryptionKey);
-    const manager = new SessionManager(config, ring, new InlineSealer(ring), store);
+    const manager = nodeOver(store, { encryptionKey: testKey(), cleanupInterval: 10, onError: (e: Error) => errors.push(e) });
     for (let i = 0; i < 200 && errors.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     await manager.close();
     assert.ok(errors.length >= 2, 'the schedule went on after a failure');

@@ -1,22 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyRing } from '../../src/crypto/aead.ts';
-import { InlineSealer } from '../../src/crypto/sealer.ts';
-import { validateConfig } from '../../src/config.ts';
-import { SessionManager } from '../../src/manager.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
+import type { SessionManager } from '../../src/manager.ts';
 import type { SessionStore } from '../../src/stores/store.ts';
 import { cacheManager, context, FakeClock, testKey } from '../helpers/manager.ts';
+import { nodeOver, SharedMemoryStore } from '../helpers/shared-store.ts';
 
-/** Two managers over one store: two "processes" whose only shared truth is the store's compare-and-swap. */
+/**
+ * Two managers over one persistent store: two "processes" whose only shared
+ * truth is the store's compare-and-swap. staleMs 0: every read asks the
+ * store, so these tests see exactly what landed (staleness has its own tests).
+ */
 function twoNodes(): [SessionManager, SessionManager, SessionStore] {
   const clock = new FakeClock();
-  const config = validateConfig({ storageType: 'cache', encryptionKey: testKey(), now: clock.read, cleanupInterval: 0 });
-  const store = new MemoryStore({ maxBytes: 1 << 24, now: clock.read });
-  const node = () => {
-    const ring = new KeyRing(config.encryptionKey);
-    return new SessionManager(config, ring, new InlineSealer(ring), store);
-  };
+  const store = new SharedMemoryStore();
+  const key = testKey();
+  const node = () => nodeOver(store, { encryptionKey: key, now: clock.read, cache: { staleMs: 0 } });
   return [node(), node(), store];
 }
 

@@ -50,7 +50,108 @@ const invalid: Array<[string, Record<string, unknown>, string[]]> = [
   ['zero crypto threads', { ...base, crypto: { threads: 0 } }, ['crypto.threads', 'positive']],
   ['a zero crypto queue bound', { ...base, crypto: { maxQueue: 0 } }, ['crypto.maxQueue']],
   ['a non-boolean fsync', { ...base, filesystem: { fsync: 'always' } }, ['filesystem.fsync', 'boolean']],
+  // Cookie-name prefixes: browsers silently drop a cookie that breaks its prefix's rules.
+  ['a __Secure- cookie without cookieSecure', { ...base, cookieName: '__Secure-sid', cookieSecure: false }, ['cookieSecure', 'true', '__Secure-']],
+  ['a __Host- cookie without cookieSecure', { ...base, cookieName: '__Host-sid', cookieSecure: false }, ['cookieSecure', '__Host-']],
+  ['a __Host- cookie with a cookiePath other than /', { ...base, cookieName: '__Host-sid', cookiePath: '/app' }, ['cookiePath', "'/'", '__Host-', '"/app"']],
+  ['a __Host- cookie with a cookieDomain', { ...base, cookieName: '__Host-sid', cookieDomain: 'example.com' }, ['cookieDomain', 'host-only', '__Host-', '"example.com"']],
+  ['a __Http- cookie without cookieHttpOnly', { ...base, cookieName: '__Http-sid', cookieHttpOnly: false }, ['cookieHttpOnly', '__Http-']],
+  ['a __Http- cookie without cookieSecure', { ...base, cookieName: '__Http-sid', cookieSecure: false }, ['cookieSecure', '__Http-']],
+  ['a __Host-Http- cookie without cookieHttpOnly', { ...base, cookieName: '__Host-Http-sid', cookieHttpOnly: false }, ['cookieHttpOnly', '__Host-Http-']],
+  ['a __Host-Http- cookie with a cookieDomain', { ...base, cookieName: '__Host-Http-sid', cookieDomain: 'example.com' }, ['cookieDomain', '__Host-Http-']],
+  // Browsers match prefixes case-insensitively (RFC 6265bis), so a mis-cased one is held to the same rules...
+  ['a __host- (lower case) cookie without cookieSecure', { ...base, cookieName: '__host-sid', cookieSecure: false }, ['cookieName', "'__Host-'"]],
+  ['a __SECURE- (upper case) cookie without cookieSecure', { ...base, cookieName: '__SECURE-sid', cookieSecure: false }, ['cookieName', "'__Secure-'"]],
+  // ...and refused even when it keeps them: older browsers only honour the exact spelling.
+  ['a __host- (lower case) cookie that keeps the rules', { ...base, cookieName: '__host-sid' }, ['cookieName', "exact prefix '__Host-'", '"__host-sid"']],
+  ['a __secure- (lower case) cookie that keeps the rules', { ...base, cookieName: '__secure-sid' }, ['cookieName', "'__Secure-'"]],
 ];
+
+/** [what is wrong, config, words the message must contain]: unknown keys, each named, with what to use instead. */
+const unknownKeys: Array<[string, Record<string, unknown>, string[]]> = [
+  ['a misspelt top-level option', { ...base, cookieSecur: false }, ['unknown option cookieSecur', 'did you mean cookieSecure?']],
+  ['a top-level option in another case', { ...base, cookieHTTPOnly: true }, ['cookieHTTPOnly', 'did you mean cookieHttpOnly?']],
+  ['a top-level option in snake case', { ...base, session_lifetime: 1000 }, ['session_lifetime', 'did you mean sessionLifetime?']],
+  ['two swapped letters', { ...base, cookieNmae: 'x' }, ['cookieNmae', 'did you mean cookieName?']],
+  ['a top-level option nothing is near', { ...base, colour: 'blue' }, ['unknown option colour', 'config options are:', 'encryptionKey']],
+  ['an unknown key with an undefined value', { ...base, cookieSecur: undefined }, ['cookieSecur', 'cookieSecure']],
+  ['a misspelt cache option', { ...base, cache: { maxByte: 1000 } }, ['unknown option cache.maxByte', 'did you mean cache.maxBytes?']],
+  ['an lru-cache option in cache', { ...base, cache: { max: 500 } }, ['cache.max', 'cache.maxBytes']],
+  ['a cache option nothing is near', { ...base, cache: { flavour: 1 } }, ['cache.flavour', 'cache options are: maxBytes, staleMs']],
+  ['a misspelt crypto option', { ...base, crypto: { thread: 2 } }, ['unknown option crypto.thread', 'did you mean crypto.threads?']],
+  ['a piscina option in crypto', { ...base, crypto: { maxThreads: 2 } }, ['crypto.maxThreads', 'crypto.threads']],
+  ["express-session's secret", { storageType: 'cache', secret: 'keyboard cat' }, ['unknown option secret', 'encryptionKey', '32']],
+  ["express-session's resave", { ...base, resave: false }, ['unknown option resave', 'not needed', 'only changed sessions are written']],
+  ["express-session's saveUninitialized", { ...base, saveUninitialized: false }, ['unknown option saveUninitialized', 'not needed', 'create()']],
+  ["express-session's rolling", { ...base, rolling: true }, ['unknown option rolling', 'refresh(ctx, session)']],
+  ["express-session's name", { ...base, name: 'sid' }, ['unknown option name', 'cookieName']],
+  ["express-session's cookie", { ...base, cookie: { secure: true, maxAge: 1000 } }, ['unknown option cookie', 'cookieSecure', 'sessionLifetime']],
+  ["express-session's store", { ...base, store: {} }, ['unknown option store', 'storageType']],
+  ["express-session's genid", { ...base, genid: () => 'x' }, ['unknown option genid', '32 random bytes']],
+  ["express-session's proxy", { ...base, proxy: true }, ['unknown option proxy', 'trustedProxies']],
+  ["express-session's unset", { ...base, unset: 'destroy' }, ['unknown option unset', 'destroy(ctx, session)', 'clearCookie(ctx)']],
+  ["@fastify/session's idGenerator", { ...base, idGenerator: () => 'x' }, ['idGenerator', '32 random bytes']],
+  ["@fastify/session's cookiePrefix", { ...base, cookiePrefix: 's:' }, ['cookiePrefix', 'cookieName']],
+  ["@fastify/secure-session's key", { storageType: 'cache', key: Buffer.alloc(32) }, ['unknown option key', 'encryptionKey', 'previousKeys']],
+  ["@fastify/secure-session's salt", { ...base, salt: 'mq9hDxBVDbspDR6n' }, ['unknown option salt', 'encryptionKey']],
+  ["@fastify/secure-session's sessionName", { ...base, sessionName: 'session' }, ['sessionName', 'cookieName']],
+  ["@fastify/secure-session's expiry", { ...base, expiry: 86400 }, ['unknown option expiry', 'sessionLifetime', 'milliseconds']],
+  ["iron-session's password", { storageType: 'cache', password: 'complex_password_at_least_32_characters_long' }, ['unknown option password', 'encryptionKey']],
+  ["iron-session's ttl", { ...base, ttl: 3600 }, ['unknown option ttl', 'sessionLifetime']],
+  ['a cookie attribute without our prefix', { ...base, sameSite: 'Strict' }, ['unknown option sameSite', 'cookieSameSite']],
+];
+
+describe('createSessionManager rejects each unknown config key with ERR_SESSION_CONFIG naming it', () => {
+  for (const [what, config, words] of unknownKeys) {
+    it(`rejects ${what}`, () => {
+      assert.throws(() => validateConfig(config), (error: unknown) => {
+        assert.ok(error instanceof SessionConfigError, `expected SessionConfigError, got ${error}`);
+        assert.equal(error.code, 'ERR_SESSION_CONFIG');
+        for (const word of words) assert.ok(error.message.includes(word), `message ${JSON.stringify(error.message)} lacks ${JSON.stringify(word)}`);
+        return true;
+      });
+    });
+  }
+
+  it('names every unknown key of express-session options given together, one line each', () => {
+    assert.throws(
+      () => validateConfig({ storageType: 'cache', secret: 'keyboard cat', resave: false, saveUninitialized: true, cookie: { secure: true } }),
+      (error: Error) => {
+        const lines = error.message.split('\n');
+        assert.deepEqual(lines.map((line) => line.split(':')[0]), ['unknown option secret', 'unknown option resave', 'unknown option saveUninitialized', 'unknown option cookie']);
+        return true;
+      },
+    );
+  });
+
+  it('refuses unknown keys before anything else: a missing encryptionKey is explained by the secret given instead', () => {
+    assert.throws(() => validateConfig({ storageType: 'cache', secret: 'keyboard cat' }), { message: /^unknown option secret: rockstar-session takes encryptionKey/ });
+  });
+
+  it("accepts the options of other libraries that are also ours (@fastify/session's cookieName)", () => {
+    assert.equal(validateConfig({ ...base, cookieName: 'sessionId' }).cookieName, 'sessionId');
+  });
+
+  it('takes any mysql2 option inside database', () => {
+    const config = validateConfig({ ...base, database: { host: '127.0.0.1', charset: 'utf8mb4', connectAttributes: { app: 'x' } } });
+    assert.equal(config.database?.charset, 'utf8mb4');
+  });
+});
+
+describe('cookie-name prefixes that keep their rules are accepted', () => {
+  const accepted: Array<[string, Record<string, unknown>]> = [
+    ['__Host- with the defaults (Secure, Path=/, host-only)', { cookieName: '__Host-sid' }],
+    ['__Secure- with a path and a domain', { cookieName: '__Secure-sid', cookiePath: '/app', cookieDomain: 'example.com' }],
+    ['__Http- (Secure and HttpOnly)', { cookieName: '__Http-sid', cookiePath: '/app' }],
+    ['__Host-Http- with the defaults', { cookieName: '__Host-Http-sid' }],
+    ['a name that only contains a prefix later', { cookieName: 'my__Host-sid', cookieSecure: false }],
+  ];
+  for (const [what, overrides] of accepted) {
+    it(`accepts ${what}`, () => {
+      assert.equal(validateConfig({ ...base, ...overrides }).cookieName, overrides.cookieName);
+    });
+  }
+});
 
 describe('createSessionManager rejects each invalid option with ERR_SESSION_CONFIG naming it', () => {
   for (const [what, config, words] of invalid) {

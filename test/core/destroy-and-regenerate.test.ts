@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyRing } from '../../src/crypto/aead.ts';
-import { InlineSealer } from '../../src/crypto/sealer.ts';
-import { validateConfig } from '../../src/config.ts';
-import { SessionManager } from '../../src/manager.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
 import type { RecordWrite, StoreKey } from '../../src/stores/store.ts';
 import { cacheManager, context, cookieHeaderFrom, FakeClock, rejectsWithCode, testKey } from '../helpers/manager.ts';
+import { nodeOver, SharedMemoryStore } from '../helpers/shared-store.ts';
 
 /** A store whose next update waits until released: a save "in flight" on another node. */
-class GatedStore extends MemoryStore {
+class GatedStore extends SharedMemoryStore {
   gate: Promise<void> | undefined;
   entered: (() => void) | undefined;
   override async update(key: StoreKey, version: number, write: RecordWrite): Promise<boolean> {
@@ -44,11 +40,10 @@ describe('destroy is final', () => {
 
   it('a save in flight on another node when the session is destroyed fails and writes nothing', async () => {
     const clock = new FakeClock();
-    const config = validateConfig({ storageType: 'cache', encryptionKey: testKey(), now: clock.read, cleanupInterval: 0 });
-    const store = new GatedStore({ maxBytes: 1 << 20, now: clock.read });
-    const ring = new KeyRing(config.encryptionKey);
-    const nodeA = new SessionManager(config, ring, new InlineSealer(ring), store);
-    const nodeB = new SessionManager(config, ring, new InlineSealer(ring), store);
+    const key = testKey();
+    const store = new GatedStore();
+    const nodeA = nodeOver(store, { encryptionKey: key, now: clock.read });
+    const nodeB = nodeOver(store, { encryptionKey: key, now: clock.read });
     const ctx = context();
     const session = await nodeA.create(ctx);
     let release!: () => void;
@@ -95,11 +90,10 @@ describe('regenerate', () => {
 
   it('never brings a session destroyed on another node back under a new id', async () => {
     const clock = new FakeClock();
-    const config = validateConfig({ storageType: 'cache', encryptionKey: testKey(), now: clock.read, cleanupInterval: 0 });
-    const store = new MemoryStore({ maxBytes: 1 << 20, now: clock.read });
-    const ring = new KeyRing(config.encryptionKey);
-    const nodeA = new SessionManager(config, ring, new InlineSealer(ring), store);
-    const nodeB = new SessionManager(config, ring, new InlineSealer(ring), store);
+    const key = testKey();
+    const store = new SharedMemoryStore();
+    const nodeA = nodeOver(store, { encryptionKey: key, now: clock.read });
+    const nodeB = nodeOver(store, { encryptionKey: key, now: clock.read });
     const ctx = context({ userId: 'victim' });
     const stale = await nodeA.create(ctx);
     await nodeB.destroy(ctx, stale.id); // "log out" elsewhere

@@ -1,22 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyRing } from '../../src/crypto/aead.ts';
-import { InlineSealer } from '../../src/crypto/sealer.ts';
-import { validateConfig } from '../../src/config.ts';
-import { SessionManager } from '../../src/manager.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
+import type { SessionManager } from '../../src/manager.ts';
 import { context, cookieHeaderFrom, FakeClock, rejectsWithCode, testKey } from '../helpers/manager.ts';
+import { nodeOver, SharedMemoryStore } from '../helpers/shared-store.ts';
 
-function managerOver(store: MemoryStore, clock: FakeClock, encryptionKey: Buffer, previousKeys: Buffer[] = []): SessionManager {
-  const config = validateConfig({ storageType: 'cache', encryptionKey, previousKeys, now: clock.read, cleanupInterval: 0 });
-  const ring = new KeyRing(config.encryptionKey, config.previousKeys);
-  return new SessionManager(config, ring, new InlineSealer(ring), store);
+/** A manager ("a deployment with these keys") over a persistent store that outlives it. */
+function managerOver(store: SharedMemoryStore, clock: FakeClock, encryptionKey: Buffer, previousKeys: Buffer[] = []): SessionManager {
+  return nodeOver(store, { encryptionKey, previousKeys, now: clock.read });
 }
 
 describe('key rotation with previousKeys', () => {
   it('opens cookies and records sealed under a previous key, and re-seals them under the new one', async () => {
     const clock = new FakeClock();
-    const store = new MemoryStore({ maxBytes: 1 << 20, now: clock.read });
+    const store = new SharedMemoryStore();
     const oldKey = testKey();
     const newKey = testKey();
     const before = managerOver(store, clock, oldKey);
@@ -50,7 +46,7 @@ describe('key rotation with previousKeys', () => {
 
   it('lists a user\'s sessions created under a previous key', async () => {
     const clock = new FakeClock();
-    const store = new MemoryStore({ maxBytes: 1 << 20, now: clock.read });
+    const store = new SharedMemoryStore();
     const oldKey = testKey();
     const before = managerOver(store, clock, oldKey);
     const session = await before.create(context({ userId: 'rotated' }));

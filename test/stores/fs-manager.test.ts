@@ -20,7 +20,7 @@ async function fsConfig(overrides: Partial<SessionConfig> = {}): Promise<Session
   const root = await tempRoot('fs-manager');
   roots.push(root);
   const clock = new FakeClock();
-  return {
+  const config = {
     storageType: 'filesystem',
     filesystemPath: root,
     encryptionKey: testKey(),
@@ -30,8 +30,9 @@ async function fsConfig(overrides: Partial<SessionConfig> = {}): Promise<Session
     sessionLifetime: HOUR,
     touchThreshold: MINUTE,
     ...overrides,
-    clock,
-  };
+  } as const;
+  // Not enumerable: createSessionManager refuses unknown options, and the clock is the test's, not the config's.
+  return Object.defineProperty(config, 'clock', { value: clock, enumerable: false }) as SessionConfig & { clock: FakeClock };
 }
 
 it('creates, saves, loads, refreshes and destroys sessions on disk, and they survive a restart', async () => {

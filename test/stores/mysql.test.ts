@@ -3,18 +3,21 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { createSessionManager } from '../../src/index.ts';
-import { CachedStore } from '../../src/stores/cached.ts';
+import { KeyRing } from '../../src/crypto/aead.ts';
+import { InlineSealer } from '../../src/crypto/sealer.ts';
+import { SealedRecordStore } from '../../src/tier/sealed-store.ts';
 import { MysqlStore } from '../../src/stores/mysql.ts';
 import { createTableSql } from '../../src/stores/mysql-ddl.ts';
 import { testKey } from '../helpers/manager.ts';
 import { adminConnection, codeOf, dropTable, mysqlManager, mysqlUrl, openMysqlStore, uniqueTable } from '../helpers/mysql.ts';
 import { randomKey, randomTag, recordWrite, storeContract, T0 } from './contract.ts';
+import { recordStoreContract } from './record-contract.ts';
 
 storeContract('database (MySQL on MariaDB)', async () => openMysqlStore());
 
-storeContract('cached(database): LRU in front of MySQL', async () => {
+recordStoreContract('sealed tier over MySQL', async () => {
   const fixture = await openMysqlStore();
-  const store = new CachedStore(fixture.store, { maxBytes: 8 * 1024 * 1024, staleMs: 1000, now: () => T0 });
+  const store = new SealedRecordStore(fixture.store, new InlineSealer(new KeyRing(testKey())), { maxBytes: 8 * 1024 * 1024, staleMs: 1000, now: () => T0, onError: () => {} });
   return { store, cleanup: () => fixture.cleanup() };
 });
 

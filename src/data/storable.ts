@@ -1,0 +1,320 @@
+/**
+ * What may be stored in a session, checked and copied in one walk.
+ *
+ * `prepareData` is how anything an application hands the engine (a
+ * Session's data at save, a value for set or update) enters it: it refuses
+ * what the codec cannot round-trip, and returns a private deep copy of the
+ * rest, so what was checked is exactly what gets stored and encoded (a
+ * mutation after the call, even during an in-flight save, cannot bypass the
+ * check). On the way it sums two sizes:
+ *
+ * - `encodedBytes`: the msgpack size of the value under msgpackr's rules
+ *   (codec.ts settings), so maxDataBytes is enforced without encoding, and
+ *   the walk stops as soon as the limit is passed (an array of length 5e7
+ *   costs a few thousand steps, not 5e7);
+ * - `heapBytes`: an estimate of what the copy costs in V8's heap (Node 20,
+ *   x64), the in-process tier's budget unit. The constants were measured
+ *   with `node --expose-gc` (bytes per retained instance after GC) and the
+ *   whole estimate is checked against the heap by the memory case of
+ *   `npm run bench`.
+ *
+ * Storable: strings, numbers (−0 becomes 0, as msgpack stores it),
+ * booleans, null, undefined, arrays, plain objects (own `__proto__` keys
+ * included, kept as data), Date, Uint8Array (copied as a Buffer, as a read
+ * from a persistent store gives it back) and bigint. Strings with lone
+ * surrogates are stored with U+FFFD in their place (UTF-8 cannot carry them).
+ */
+import { SessionDataError } from '../errors.ts';
+import type { DataRecord } from '../session-data.ts';
+
+export const MAX_DEPTH = 512;
+
+/** V8 heap costs, in bytes (x64, no pointer compression: Node 20's default build). */
+const HEAP = {
+  /** JSObject header (map, properties, elements); each property adds a pointer. */
+  object: 24,
+  /** JSArray (map, properties, elements, length) plus its FixedArray's header. */
+  array: 48,
+  pointer: 8,
+  /** Sequential string header (map, hash, length); characters follow, padded to 8. */
+  string: 16,
+  heapNumber: 16,
+  date: 96,
+  /** A Buffer object and its ArrayBuffer; the bytes follow. */
+  buffer: 100,
+  bigint: 16,
+} as const;
+
+export interface PreparedValue<T = unknown> {
+  /** A private deep copy of what was given. */
+  readonly value: T;
+  /** Some object in it has an own `__proto__` key (the codec needs to know: see codec.ts). */
+  readonly hasProtoKeys: boolean;
+  /** Its msgpack size (msgpackr, useRecords false, bigint extension). */
+  readonly encodedBytes: number;
+  /** Estimated heap bytes of the copy. */
+  readonly heapBytes: number;
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+function typeName(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  const proto = Object.getPrototypeOf(value);
+  const name = proto?.constructor?.name;
+  return name ? `an instance of ${name}` : 'an object with a foreign prototype';
+}
+
+function pathOf(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)}]`;
+}
+
+/** msgpack header bytes of a str/bin/array/map of `length`. */
+function strHeader(bytes: number): number {
+  return bytes < 32 ? 1 : bytes < 256 ? 2 : bytes < 65536 ? 3 : 5;
+}
+function binHeader(bytes: number): number {
+  return bytes < 256 ? 2 : bytes < 65536 ? 3 : 5;
+}
+function arrayHeader(length: number): number {
+  return length < 16 ? 1 : length < 65536 ? 3 : 5;
+}
+/** msgpackr writes every object as a map16 (or map32), never a fixmap: it patches the size in after the keys. */
+function mapHeader(length: number): number {
+  return length < 65536 ? 3 : 5;
+}
+
+function numberBytes(n: number): number {
+  if (Number.isInteger(n)) {
+    if (n >= 0) return n < 128 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : n < 4294967296 ? 5 : 9;
+    return n >= -32 ? 1 : n >= -128 ? 2 : n >= -32768 ? 3 : n >= -2147483648 ? 5 : 9;
+  }
+  return 9;
+}
+
+function bigintBytes(n: bigint): number {
+  if (n >= -(2n ** 63n) && n < 2n ** 64n) return 9;
+  // msgpackr's bigint extension: the two's-complement bytes in an ext (fixext up to 16 bytes, then ext8/16/32).
+  const bytes = Math.ceil(((n < 0n ? -n : n).toString(16).length * 4 + 1) / 8);
+  const fixed = [1, 2, 4, 8, 16].find((size) => size >= bytes);
+  if (fixed !== undefined) return 2 + fixed;
+  return (bytes < 256 ? 3 : bytes < 65536 ? 4 : 6) + bytes;
+}
+
+function dateBytes(ms: number): number {
+  const seconds = ms / 1000;
+  if (ms >= 0 && ms % 1000 === 0 && seconds < 4294967296) return 6;
+  if (ms >= 0 && seconds < 2 ** 34) return 10;
+  return 15;
+}
+
+/** ES2024 string methods (Node 20 has them; the project's TypeScript lib stops at ES2023). */
+interface WellFormedString {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/** UTF-8 cannot carry a lone surrogate: store U+FFFD in its place, as an encode and decode would. */
+function wellFormed(text: string): string {
+  const checked = text as unknown as WellFormedString;
+  return checked.isWellFormed() ? text : checked.toWellFormed();
+}
+
+function isSmi(n: number): boolean {
+  return (n | 0) === n && !Object.is(n, -0);
+}
+
+class Walk {
+  encoded = 0;
+  heap = 0;
+  hasProtoKeys = false;
+  readonly #ancestors = new Set<object>();
+
+  constructor(readonly limit: number) {}
+
+  #over(path: string): never {
+    throw new SessionDataError(`${path} makes the session encode to more than maxDataBytes (${this.limit} bytes)`);
+  }
+
+  #add(encoded: number, heap: number, path: string): void {
+    this.encoded += encoded;
+    this.heap += heap;
+    if (this.encoded > this.limit) this.#over(path);
+  }
+
+  /** Copies, checks and measures one value; the container's pointer to it is counted by the container. */
+  copy(value: unknown, path: string, depth: number): unknown {
+    switch (typeof value) {
+      case 'string': {
+        const text = wellFormed(value);
+        const bytes = Buffer.byteLength(text, 'utf8');
+        this.#add(strHeader(bytes) + bytes, HEAP.string + align8(bytes === text.length ? text.length : 2 * text.length), path);
+        return text;
+      }
+      case 'number':
+        this.#add(numberBytes(value), isSmi(value) ? 0 : HEAP.heapNumber, path);
+        return Object.is(value, -0) ? 0 : value;
+      case 'boolean':
+        this.#add(1, 0, path);
+        return value;
+      case 'undefined':
+        this.#add(3, 0, path);
+        return value;
+      case 'bigint':
+        this.#add(bigintBytes(value), HEAP.bigint + 8 * Math.ceil(value.toString(16).length / 16), path);
+        return value;
+      case 'function':
+      case 'symbol':
+        throw new SessionDataError(`${path} is ${typeName(value)}, which cannot be stored in a session`);
+    }
+    if (value === null) {
+      this.#add(1, 0, path);
+      return null;
+    }
+    const object = value as object;
+    const proto = Object.getPrototypeOf(object);
+    if (proto === Date.prototype) {
+      const ms = (object as Date).getTime();
+      if (Number.isNaN(ms)) throw new SessionDataError(`${path} is an invalid Date`);
+      this.#add(dateBytes(ms), HEAP.date, path);
+      return new Date(ms);
+    }
+    if (object instanceof Uint8Array && (proto === Uint8Array.prototype || proto === Buffer.prototype)) {
+      const length = object.byteLength;
+      this.#add(binHeader(length) + length, HEAP.buffer + align8(length), path);
+      return Buffer.from(object);
+    }
+    if (depth > MAX_DEPTH) throw new SessionDataError(`${path} is nested deeper than ${MAX_DEPTH} levels`);
+    if (this.#ancestors.has(object)) throw new SessionDataError(`${path} refers back to itself (a cycle)`);
+    this.#ancestors.add(object);
+    let copy: unknown;
+    if (proto === Array.prototype && Array.isArray(object)) copy = this.#copyArray(object, path, depth);
+    else if (proto === Object.prototype || proto === null) copy = this.#copyObject(object as Record<string, unknown>, path, depth);
+    else {
+      throw new SessionDataError(`${path} is ${typeName(object)}; only plain objects, arrays, strings, numbers, booleans, null, Date, Uint8Array and bigint can be stored`);
+    }
+    this.#ancestors.delete(object);
+    return copy;
+  }
+
+  #copyArray(array: readonly unknown[], path: string, depth: number): unknown[] {
+    const length = array.length;
+    // Every element takes at least one byte: a huge (sparse) array fails here, before a copy is allocated.
+    if (this.encoded + arrayHeader(length) + length > this.limit) this.#over(path);
+    this.#add(arrayHeader(length), HEAP.array + HEAP.pointer * length, path);
+    const copy = new Array<unknown>(length);
+    for (let i = 0; i < length; i++) copy[i] = this.copy(array[i], pathOf(path, i), depth + 1);
+    return copy;
+  }
+
+  #copyObject(object: Record<string, unknown>, path: string, depth: number): Record<string, unknown> {
+    if (Object.getOwnPropertySymbols(object).length > 0) throw new SessionDataError(`${path} has symbol keys, which cannot be stored`);
+    const keys = Object.keys(object);
+    this.#add(mapHeader(keys.length), HEAP.object + HEAP.pointer * keys.length, path);
+    const copy: Record<string, unknown> = {};
+    for (const key of keys) {
+      const keyBytes = Buffer.byteLength(key, 'utf8');
+      // Keys are usually shared with the source (internalized); only their encoding is counted.
+      this.#add(strHeader(keyBytes) + keyBytes, 0, path);
+      const inner = this.copy(object[key], pathOf(path, key), depth + 1);
+      if (key === '__proto__') {
+        this.hasProtoKeys = true;
+        Object.defineProperty(copy, key, { value: inner, enumerable: true, writable: true, configurable: true });
+      } else {
+        copy[key] = inner;
+      }
+    }
+    return copy;
+  }
+}
+
+/**
+ * Checks, copies and measures any storable value (for set and update).
+ * Throws SessionDataError naming the first value that cannot be stored, or
+ * when it alone encodes past `limit` bytes.
+ */
+export function prepareValue<T>(value: T, path: string, limit: number): PreparedValue<T> {
+  const walk = new Walk(limit);
+  const copy = walk.copy(value, path, 0) as T;
+  return { value: copy, hasProtoKeys: walk.hasProtoKeys, encodedBytes: walk.encoded, heapBytes: walk.heap };
+}
+
+/** As prepareValue, for a session's whole data: it must be a plain object. */
+export function prepareData(data: unknown, limit: number): PreparedValue<DataRecord> {
+  if (data === null || typeof data !== 'object' || Array.isArray(data) || !isPlainPrototype(data)) {
+    throw new SessionDataError(`session.data must be a plain object; received ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data === 'object' ? typeName(data) : typeof data}`);
+  }
+  return prepareValue(data as DataRecord, 'data', limit);
+}
+
+function isPlainPrototype(object: object): boolean {
+  const proto = Object.getPrototypeOf(object);
+  return proto === Object.prototype || proto === null;
+}
+
+/** The msgpack bytes and heap bytes of a record's fields besides data (see codec.ts's layout). */
+export function metaSizes(fields: { readonly id: string; readonly userId: string | null; readonly tenantId: string | null; readonly ipAddress: string | null; readonly userAgent: string | null }): { encodedBytes: number; heapBytes: number } {
+  // [FORMAT, flags, id, createdAt, updatedAt, absoluteExpiresAt, userId, tenantId, ipAddress, userAgent, data]
+  let encoded = 1 + 1 + 1 + 9 + 9 + 9;
+  let heap = 0;
+  for (const text of [fields.id, fields.userId, fields.tenantId, fields.ipAddress, fields.userAgent]) {
+    if (text === null) {
+      encoded += 1;
+      continue;
+    }
+    const bytes = Buffer.byteLength(text, 'utf8');
+    encoded += strHeader(bytes) + bytes;
+    heap += HEAP.string + align8(bytes === text.length ? text.length : 2 * text.length);
+  }
+  return { encodedBytes: encoded, heapBytes: heap };
+}
+
+/**
+ * The heap estimate (and the codec's `__proto__` flag) of data that came out
+ * of the codec: the same costs as prepareValue's, without copying or checking
+ * (decoded data holds only storable kinds). Used when a read-through puts a
+ * decoded record into the tier.
+ */
+export function measureDecoded(value: unknown): { heapBytes: number; hasProtoKeys: boolean } {
+  const result = { heapBytes: 0, hasProtoKeys: false };
+  measureInto(value, result, 0);
+  return result;
+}
+
+function measureInto(value: unknown, into: { heapBytes: number; hasProtoKeys: boolean }, depth: number): void {
+  switch (typeof value) {
+    case 'string':
+      into.heapBytes += HEAP.string + align8(value.length);
+      return;
+    case 'number':
+      if (!isSmi(value)) into.heapBytes += HEAP.heapNumber;
+      return;
+    case 'bigint':
+      into.heapBytes += HEAP.bigint + 8 * Math.ceil(value.toString(16).length / 16);
+      return;
+    case 'object':
+      break;
+    default:
+      return;
+  }
+  if (value === null || depth > MAX_DEPTH) return;
+  if (value instanceof Date) {
+    into.heapBytes += HEAP.date;
+  } else if (value instanceof Uint8Array) {
+    into.heapBytes += HEAP.buffer + align8(value.byteLength);
+  } else if (Array.isArray(value)) {
+    into.heapBytes += HEAP.array + HEAP.pointer * value.length;
+    for (const item of value) measureInto(item, into, depth + 1);
+  } else {
+    const keys = Object.keys(value);
+    into.heapBytes += HEAP.object + HEAP.pointer * keys.length;
+    for (const key of keys) {
+      if (key === '__proto__') into.hasProtoKeys = true;
+      measureInto((value as Record<string, unknown>)[key], into, depth + 1);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The read path: from a cookie or an id to a live record, and to a Session.
+ *
+ * On a cache hit this is the hottest code of the project: a request whose
+ * cookie this process has verified before, for a record it holds open and
+ * current, costs one Map lookup for the token, one for the record, and the
+ * Session object (whose data copy and Dates are made on first use). No
+ * base64, no AEAD, no hash, no decode, and no promise: `fromMemory` answers
+ * synchronously, and the async methods only wait when something is missing.
+ */
+import { storeKeyHex, type KeyEntry } from '../crypto/aead.ts';
+import { SessionExpiredError, SessionNotFoundError } from '../errors.ts';
+import { Session } from '../session.ts';
+import type { StoreKey } from '../stores/store.ts';
+import { isLive, type KeyedOpenRecord, type OpenRecord } from '../tier/open-record.ts';
+import type { TokenClaims } from '../tier/token-map.ts';
+import { claimsOf } from './cookie-tokens.ts';
+import type { Engine } from './engine.ts';
+
+/** How one cookie candidate turned out. */
+export type Candidate =
+  | { readonly kind: 'live'; readonly key: StoreKey; readonly record: OpenRecord; readonly claims: TokenClaims }
+  | { readonly kind: 'invalid' }
+  | { readonly kind: 'expired-cookie' }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'expired' };
+
+const INVALID: Candidate = { kind: 'invalid' };
+const EXPIRED_COOKIE: Candidate = { kind: 'expired-cookie' };
+const MISSING: Candidate = { kind: 'missing' };
+const EXPIRED: Candidate = { kind: 'expired' };
+
+export class ReadPath {
+  readonly #engine: Engine;
+  readonly #homeKey: (idBytes: Buffer, version: number) => Promise<StoreKey>;
+
+  constructor(engine: Engine) {
+    this.#engine = engine;
+    this.#homeKey = (idBytes, version) => this.#findHomeKey(idBytes, version);
+  }
+
+  /**
+   * A cookie candidate answered from process memory alone, or undefined
+   * when answering needs a token check or a store read (then `candidate`).
+   */
+  candidateFromMemory(value: string, now: number): Candidate | undefined {
+    const claims = this.#engine.tokens.get(value);
+    if (claims === undefined) return undefined;
+    if (claims.expiresAt <= now) return EXPIRED_COOKIE;
+    const record = this.#engine.store.peek(claims.key, claims.version);
+    if (record === undefined) return undefined;
+    return this.#judge(claims, record, now);
+  }
+
+  /** One cookie candidate, through the token check and the store as needed. */
+  async candidate(value: string, now: number): Promise<Candidate> {
+    const claims = await claimsOf(this.#engine, value, this.#homeKey);
+    if (claims === null) return INVALID;
+    if (claims.expiresAt <= now) return EXPIRED_COOKIE;
+    const record = this.#engine.store.peek(claims.key, claims.version) ?? (await this.#engine.store.find(claims.key, claims.version));
+    return this.#judge(claims, record, this.#engine.now());
+  }
+
+  #judge(claims: TokenClaims, record: OpenRecord | null, now: number): Candidate {
+    if (record === null) return MISSING;
+    if (!isLive(record, now)) return EXPIRED;
+    return { kind: 'live', key: claims.key, record, claims };
+  }
+
+  /** The record of an id: under the current key's store key, or (after a rotation) a previous key's, in ring order. */
+  async locate(idBytes: Buffer, minVersion = 0): Promise<KeyedOpenRecord | null> {
+    const store = this.#engine.store;
+    for (const entry of this.#engine.ring.entries) {
+      const key = storeKeyHex(entry as KeyEntry, idBytes);
+      const record = store.peek(key, minVersion) ?? (await store.find(key, minVersion));
+      if (record) return { key, record };
+    }
+    return null;
+  }
+
+  /** Where a token's session lives when the ring holds several keys: the first store key that holds it, else the current key's. */
+  async #findHomeKey(idBytes: Buffer, version: number): Promise<StoreKey> {
+    const found = await this.locate(idBytes, version);
+    return found?.key ?? storeKeyHex(this.#engine.ring.current, idBytes);
+  }
+
+  /** The live record of an id, or the seed's errors. */
+  async liveRecord(idBytes: Buffer | null): Promise<KeyedOpenRecord> {
+    const located = idBytes ? await this.locate(idBytes) : null;
+    if (!located) throw new SessionNotFoundError();
+    if (!isLive(located.record, this.#engine.now())) throw new SessionExpiredError();
+    return located;
+  }
+
+  /** The current record under a known key (no hashing), or null. */
+  async recordAt(key: StoreKey, minVersion: number): Promise<OpenRecord | null> {
+    const store = this.#engine.store;
+    return store.peek(key, minVersion) ?? store.find(key, minVersion);
+  }
+
+  sessionOf<Data extends object>(key: StoreKey, record: OpenRecord, cookieExpiresAt: number | null): Session<Data> {
+    return new Session<Data>(key, record, cookieExpiresAt);
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * The write path: every change to a stored session, as a compare-and-swap
+ * on its record version, with merging, retries, and the cookie re-issued.
+ *
+ * - Writers to one session in this process take turns (engine.writers), so
+ *   retries are spent only against other processes and nodes.
+ * - What is written is what was checked: data is copied and validated when
+ *   the call is made (data/storable.ts), before any await, so a mutation
+ *   during an in-flight write cannot reach the store unchecked.
+ * - A save that lost the race re-reads and re-applies only the keys its
+ *   object changed (set or deleted since it was read), so two requests that
+ *   change different keys both land; the same key: last writer wins, whole.
+ * - Nothing revives a destroyed session: every write is conditional on the
+ *   version it read, and a missing record is final.
+ */
+import { storeKeyHex } from '../crypto/aead.ts';
+import { copyValue } from '../data/copy.ts';
+import { prepareValue } from '../data/storable.ts';
+import { SessionConflictError, SessionExpiredError, SessionNotFoundError, SessionStoreError } from '../errors.ts';
+import type { SessionContext } from '../http/context.ts';
+import { applyChanges, changesOf, metaOf, Session, sessionCopiedData, sessionExpiresAtMs, sessionState, sessionWrote, type MetaFields, type SessionState } from '../session.ts';
+import type { DataRecord } from '../session-data.ts';
+import type { StoreKey } from '../stores/store.ts';
+import { isLive, type OpenRecord } from '../tier/open-record.ts';
+import { newSessionId, parseSessionId } from '../token.ts';
+import { issueCookie } from './cookie-tokens.ts';
+import { draftOf, metaOfRecord, prepareSessionData, type RecordMeta } from './drafts.ts';
+import type { Engine } from './engine.ts';
+import type { ReadPath } from './read-path.ts';
+
+/** CAS attempts before ERR_SESSION_CONFLICT. In-process writers are serialized, so only other processes can use these up. */
+export const MAX_WRITE_ATTEMPTS = 32;
+
+/** What a change to one session's data did: whether anything changed, and what the caller gets back. */
+export interface DataChange<T> {
+  readonly changed: boolean;
+  readonly result: T;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Between CAS retries against other processes: none at first, then a short random wait that grows. */
+export async function backoff(attempt: number): Promise<void> {
+  if (attempt < 2) return;
+  await sleep(Math.random() * Math.min(50, 2 ** (attempt - 2)));
+}
+
+export class WritePath {
+  readonly #engine: Engine;
+  readonly #read: ReadPath;
+
+  constructor(engine: Engine, read: ReadPath) {
+    this.#engine = engine;
+    this.#read = read;
+  }
+
+  #expiryAt(now: number, absoluteExpiresAt: number): number {
+    return Math.min(now + this.#engine.config.sessionLifetime, absoluteExpiresAt);
+  }
+
+  /** Inserts a record under a fresh id. A 256-bit id never collides in practice; the retry only makes insert-only total. */
+  async insertFresh(meta: Omit<RecordMeta, 'id'>, data: DataRecord, expiresAt: number): Promise<{ key: StoreKey; record: OpenRecord; idBytes: Buffer }> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { id, bytes } = newSessionId();
+      const fields = { ...meta, id };
+      const key = storeKeyHex(this.#engine.ring.current, bytes);
+      const record = await this.#engine.store.insert(key, draftOf(this.#engine, fields, prepareSessionData(this.#engine, data, fields), expiresAt));
+      if (record) return { key, record, idBytes: bytes };
+    }
+    throw new SessionStoreError('session store refused three fresh ids in a row');
+  }
+
+  /** save(): see SessionManager.save. `sink` gets the re-issued cookie. */
+  async save(sink: SessionContext | null, session: Session<object>): Promise<void> {
+    const state = sessionState(session)!;
+    const meta = metaOf(session);
+    const fields = { id: session.id, ...meta };
+    // Checked and copied now, before any await: this is exactly what gets written.
+    const prepared = prepareSessionData(this.#engine, sessionCopiedData(session) ?? state.base.data, fields);
+    await this.#engine.writers.run(state.key, async () => {
+      await this.#assertNotExpired(session, state);
+      const original = state.base;
+      let version = original.version;
+      let data = prepared;
+      let written: MetaFields = meta;
+      let merged = false;
+      for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+        const now = this.#engine.now();
+        const expiresAt = this.#expiryAt(now, original.absoluteExpiresAt);
+        const recordMeta: RecordMeta = { id: session.id, createdAt: original.createdAt, updatedAt: now, absoluteExpiresAt: original.absoluteExpiresAt, ...written };
+        const stored = await this.#engine.store.update(state.key, version, draftOf(this.#engine, recordMeta, data, expiresAt));
+        if (stored) {
+          sessionWrote(session, stored, merged);
+          if (sink) await this.issueFor(sink, session.id, stored, state);
+          return;
+        }
+        // Someone else wrote first (or destroyed it). Merge our changes onto what is there now.
+        const fresh = await this.#engine.store.find(state.key, 0);
+        if (!fresh) throw new SessionNotFoundError('session was destroyed while this save was in flight');
+        if (!isLive(fresh, this.#engine.now())) throw new SessionExpiredError();
+        const changes = changesOf(prepared.value, meta, original);
+        written = { ...metaOf(fresh), ...changes.fields };
+        data = prepareSessionData(this.#engine, applyChanges(fresh.data, changes), { id: session.id, ...written });
+        version = fresh.version;
+        merged = true;
+        await backoff(attempt);
+      }
+      throw new SessionConflictError();
+    });
+  }
+
+  /**
+   * A save must not revive a session past its lifetime. The object's own
+   * expiry settles it in the usual case; only when it says "expired" is the
+   * store asked, since another request may have extended it meanwhile.
+   */
+  async #assertNotExpired(session: Session<object>, state: SessionState): Promise<void> {
+    const now = this.#engine.now();
+    if (now >= state.base.absoluteExpiresAt) throw new SessionExpiredError();
+    if (now < sessionExpiresAtMs(session)) return;
+    const record = await this.#engine.store.find(state.key, 0);
+    if (!record) throw new SessionNotFoundError();
+    if (!isLive(record, now)) throw new SessionExpiredError();
+  }
+
+  /** Read-modify-write of one session's data under the per-key writer lock, retried on CAS conflicts. */
+  async modify<T>(id: string, sink: SessionContext | null, change: (data: DataRecord, current: OpenRecord) => DataChange<T> | Promise<DataChange<T>>): Promise<T> {
+    const idBytes = parseSessionId(id);
+    const located = idBytes ? await this.#read.locate(idBytes) : null;
+    if (!idBytes || !located) throw new SessionNotFoundError();
+    const key = located.key;
+    return this.#engine.writers.run(key, async () => {
+      for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+        const current = await this.#read.recordAt(key, 0);
+        if (!current || current.id !== id) throw new SessionNotFoundError();
+        const now = this.#engine.now();
+        if (!isLive(current, now)) throw new SessionExpiredError();
+        // A shallow copy: the change replaces or removes top-level keys; the values it keeps are the shared snapshot's, never mutated.
+        const data: DataRecord = { ...current.data };
+        const { changed, result } = await change(data, current);
+        if (!changed) return result;
+        const meta: RecordMeta = { ...metaOfRecord(current), updatedAt: now };
+        const expiresAt = this.#expiryAt(now, current.absoluteExpiresAt);
+        const stored = await this.#engine.store.update(key, current.version, draftOf(this.#engine, meta, prepareSessionData(this.#engine, data, meta), expiresAt));
+        if (stored) {
+          if (sink) await this.issueFor(sink, id, stored, undefined);
+          return result;
+        }
+        await backoff(attempt);
+      }
+      throw new SessionConflictError();
+    });
+  }
+
+  /** update(): fn gets a private copy of the current value (it may mutate it) and returns the next one. */
+  update<V>(id: string, key: string, fn: (current: V | undefined) => V | undefined | Promise<V | undefined>, sink: SessionContext | null): Promise<V | undefined> {
+    return this.modify(id, sink, async (data) => {
+      const had = Object.prototype.hasOwnProperty.call(data, key);
+      const next = await fn(had ? copyValue(data[key] as V) : undefined);
+      if (next === undefined) {
+        if (!had) return { changed: false, result: undefined };
+        delete data[key];
+        return { changed: true, result: undefined };
+      }
+      // Checked now, and what the caller gets back is theirs: the stored copy is made when the record is prepared.
+      prepareValue(next, `data[${JSON.stringify(key)}]`, this.#engine.config.maxDataBytes);
+      Object.defineProperty(data, key, { value: next, enumerable: true, writable: true, configurable: true });
+      return { changed: true, result: next };
+    });
+  }
+
+  /**
+   * regenerate(): the object is saved first (merging with concurrent
+   * writers), then its record is copied under a fresh id, then the old
+   * record is ended by a compare-and-swap at the version just saved: if a
+   * destroy or another write came in between, the copy is undone and the
+   * move retried (or ERR_SESSION_NOT_FOUND when the session is gone), so a
+   * destroyed session never comes back under a new id.
+   */
+  async regenerate<Data extends object>(sink: SessionContext | null, session: Session<Data>): Promise<Session<Data>> {
+    const state = sessionState(session)!;
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      // No cookie for the old id: the new one below replaces it.
+      await this.save(null, session);
+      const moved = await this.#engine.writers.run(state.key, async () => {
+        const base = state.base;
+        const now = this.#engine.now();
+        const expiresAt = this.#expiryAt(now, base.absoluteExpiresAt);
+        const { id: _old, ...meta } = metaOfRecord(base);
+        const fresh = await this.insertFresh({ ...meta, updatedAt: now }, base.data, expiresAt);
+        // Ended from this instant: if the delete below fails, readers already see the old id as expired.
+        const endedMeta = { ...metaOfRecord(base), updatedAt: now };
+        const ended = await this.#engine.store.update(state.key, base.version, draftOf(this.#engine, endedMeta, prepareSessionData(this.#engine, base.data, endedMeta), now));
+        if (ended) {
+          await this.#engine.store.delete(state.key);
+          return fresh;
+        }
+        await this.#engine.store.delete(fresh.key);
+        return null;
+      });
+      if (moved) {
+        const renewed = this.#read.sessionOf<Data>(moved.key, moved.record, null);
+        if (sink) await this.issueFor(sink, renewed.id, moved.record, sessionState(renewed));
+        return renewed;
+      }
+      await backoff(attempt);
+    }
+    throw new SessionConflictError();
+  }
+
+  /** Re-issues the cookie after a write: the record's expiry, and the version just written. */
+  async issueFor(sink: SessionContext, id: string, record: OpenRecord, state: SessionState | undefined): Promise<void> {
+    await issueCookie(this.#engine, sink, parseSessionId(id)!, record.expiresAt, record.version);
+    if (state) state.cookieExpiresAt = record.expiresAt;
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * SealedRecordStore: the in-process tier in front of a persistent store
+ * (filesystem or MySQL) that keeps sealed bytes.
+ *
+ * - Records are sealed at this boundary only: once per write (encode, seal,
+ *   then the backing store's compare-and-swap), and opened once per
+ *   read-through. A cache hit does no crypto and no decoding.
+ * - Writes go to the backing store first; the tier changes only after it
+ *   succeeded. A failed or refused write drops the key, so the next read
+ *   asks the store and nothing claims a write that did not happen.
+ * - A cached record is served for at most `staleMs` after this process last
+ *   read or wrote it, and never when the client's cookie says it has seen a
+ *   newer version (it wrote through another node): read-your-writes on every
+ *   node, other clients' changes within staleMs. A stale read never loses a
+ *   write, because every write is a compare-and-swap in the backing store.
+ * - Within one process the tier is exact: a read that was in flight while
+ *   this process changed the same key is returned to its caller but not
+ *   cached, so it cannot overwrite the newer entry (or revive a deleted one).
+ * - Concurrent misses of one key share one backing read (when it asks for
+ *   a version at least as new).
+ * - A record that does not open (corrupt, foreign, moved to another key, or
+ *   sealed with a key no longer in the ring) reads as missing and is reported.
+ */
+import { decodeRecord, encodeRecord } from '../codec.ts';
+import type { Sealer } from '../crypto/sealer.ts';
+import { asStoreError, SessionClosedError, SessionStoreError } from '../errors.ts';
+import type { KeyedRecord, RecordWrite, SessionStore, StoreKey, StoredRecord } from '../stores/store.ts';
+import { measureDecoded, metaSizes } from '../data/storable.ts';
+import { openRecord, withExpiry, type KeyedOpenRecord, type OpenRecord, type RecordDraft } from './open-record.ts';
+import type { RecordStore } from './record-store.ts';
+import { RecordTier, type TierStats } from './record-tier.ts';
+
+export interface SealedRecordStoreOptions {
+  readonly maxBytes: number;
+  readonly staleMs: number;
+  readonly now: () => number;
+  readonly onError: (error: Error) => void;
+}
+
+interface InflightRead {
+  promise: Promise<OpenRecord | null>;
+  readonly minVersion: number;
+  invalidated: boolean;
+}
+
+/** Backing stores reject with SessionStoreError themselves (their contract); this net turns anything else into one. */
+function storeFailure(operation: string): (error: unknown) => never {
+  return (error) => {
+    throw asStoreError(operation, error);
+  };
+}
+
+/** The record's place binds its sealed bytes: a blob copied to another key does not open. */
+function additionalData(key: StoreKey): Buffer {
+  return Buffer.from(key, 'latin1');
+}
+
+export class SealedRecordStore implements RecordStore {
+  readonly name: string;
+  readonly backing: SessionStore;
+  readonly #sealer: Sealer;
+  readonly #tier: RecordTier;
+  readonly #staleMs: number;
+  readonly #now: () => number;
+  readonly #onError: (error: Error) => void;
+  readonly #inflight = new Map<StoreKey, InflightRead>();
+  #closed = false;
+
+  constructor(backing: SessionStore, sealer: Sealer, options: SealedRecordStoreOptions) {
+    this.backing = backing;
+    this.name = `cached(${backing.name})`;
+    this.#sealer = sealer;
+    this.#staleMs = options.staleMs;
+    this.#now = options.now;
+    this.#onError = options.onError;
+    this.#tier = new RecordTier({ maxBytes: options.maxBytes });
+  }
+
+  get stats(): TierStats {
+    return this.#tier.stats;
+  }
+
+  open(): Promise<void> {
+    return this.backing.open();
+  }
+
+  peek(key: StoreKey, minVersion: number): OpenRecord | undefined {
+    if (this.#closed) return undefined; // find() says why
+    const cached = this.#tier.get(key);
+    if (cached !== undefined && cached.version >= minVersion && this.#now() - cached.cachedAt < this.#staleMs) return cached;
+    return undefined;
+  }
+
+  find(key: StoreKey, minVersion: number): Promise<OpenRecord | null> {
+    if (this.#closed) return Promise.reject(new SessionClosedError('the session store is closed'));
+    const cached = this.peek(key, minVersion);
+    if (cached !== undefined) return Promise.resolve(cached);
+    const pending = this.#inflight.get(key);
+    if (pending && pending.minVersion >= minVersion) return pending.promise;
+    return this.#readThrough(key, minVersion);
+  }
+
+  #readThrough(key: StoreKey, minVersion: number): Promise<OpenRecord | null> {
+    const read: InflightRead = { promise: Promise.resolve(null), minVersion, invalidated: false };
+    read.promise = (async () => {
+      try {
+        const stored = await this.backing.find(key, minVersion).catch(storeFailure('find'));
+        const record = stored && (await this.#openStored(key, stored));
+        if (!read.invalidated && !this.#closed && !(record && this.#tier.set(key, record))) this.#tier.delete(key);
+        return record;
+      } finally {
+        if (this.#inflight.get(key) === read) this.#inflight.delete(key);
+      }
+    })();
+    this.#inflight.set(key, read);
+    return read.promise;
+  }
+
+  /** Opens and decodes a stored record; null (reported) when it does not open under this key. */
+  async #openStored(key: StoreKey, stored: StoredRecord): Promise<OpenRecord | null> {
+    const opened = await this.#sealer.open('record', stored.sealed, additionalData(key));
+    const fields = opened && decodeRecord(opened.plaintext);
+    if (!fields) {
+      this.#onError(new SessionStoreError(`record ${key.slice(0, 12)}… did not open (corrupt, foreign or sealed with an unknown key); treated as missing`));
+      return null;
+    }
+    const data = measureDecoded(fields.data);
+    const heapBytes = metaSizes(fields).heapBytes + data.heapBytes;
+    return openRecord(
+      { ...fields, expiresAt: stored.expiresAt, userTag: stored.userTag, tenantTag: stored.tenantTag, hasProtoKeys: data.hasProtoKeys, heapBytes },
+      stored.version,
+      this.#now(),
+    );
+  }
+
+  async #sealedWrite(key: StoreKey, draft: RecordDraft): Promise<RecordWrite> {
+    const sealed = await this.#sealer.seal('record', encodeRecord(draft, draft.hasProtoKeys), additionalData(key));
+    return { expiresAt: draft.expiresAt, userTag: draft.userTag, tenantTag: draft.tenantTag, sealed };
+  }
+
+  /** A change to `key` is under way: reads already in flight must not cache what they saw. */
+  #invalidateReads(key: StoreKey): void {
+    const pending = this.#inflight.get(key);
+    if (pending) {
+      pending.invalidated = true;
+      this.#inflight.delete(key);
+    }
+  }
+
+  /** Runs one write against the backing store; the tier changes (in `onDone`) in the same turn the write settles, so nothing slips in between. */
+  async #mutate<T, R>(key: StoreKey, write: () => Promise<T>, onDone: (result: T) => R): Promise<R> {
+    if (this.#closed) throw new SessionClosedError('the session store is closed');
+    this.#invalidateReads(key);
+    let result: T;
+    try {
+      result = await write();
+    } catch (error) {
+      this.#tier.delete(key);
+      throw asStoreError('write', error);
+    } finally {
+      this.#invalidateReads(key);
+    }
+    return onDone(result);
+  }
+
+  insert(key: StoreKey, draft: RecordDraft): Promise<OpenRecord | null> {
+    return this.#mutate(
+      key,
+      async () => this.backing.insert(key, await this.#sealedWrite(key, draft)),
+      (inserted) => (inserted ? this.#cache(key, openRecord(draft, 1, this.#now())) : this.#drop(key)),
+    );
+  }
+
+  update(key: StoreKey, expectedVersion: number, draft: RecordDraft): Promise<OpenRecord | null> {
+    return this.#mutate(
+      key,
+      async () => this.backing.update(key, expectedVersion, await this.#sealedWrite(key, draft)),
+      // Refused: our copy was stale, so the next read goes to the store.
+      (updated) => (updated ? this.#cache(key, openRecord(draft, expectedVersion + 1, this.#now())) : this.#drop(key)),
+    );
+  }
+
+  /** Keeps what was just written. A record too large for the tier is not cached, and the older copy is dropped: it is stale now. */
+  #cache(key: StoreKey, record: OpenRecord): OpenRecord {
+    if (this.#closed || !this.#tier.set(key, record)) this.#tier.delete(key);
+    return record;
+  }
+
+  #drop(key: StoreKey): null {
+    this.#tier.delete(key);
+    return null;
+  }
+
+  touch(key: StoreKey, expiresAt: number): Promise<boolean> {
+    return this.#mutate(
+      key,
+      () => this.backing.touch(key, expiresAt),
+      (touched) => {
+        const cached = this.#tier.peek(key);
+        if (!touched) this.#tier.delete(key);
+        // Keeps cachedAt: the touch proves nothing about the cached version being current.
+        else if (cached) this.#cache(key, withExpiry(cached, expiresAt));
+        return touched;
+      },
+    );
+  }
+
+  delete(key: StoreKey): Promise<void> {
+    return this.#mutate(key, () => this.backing.delete(key), () => this.#tier.delete(key));
+  }
+
+  async deleteExpired(now: number): Promise<number> {
+    if (this.#closed) throw new SessionClosedError('the session store is closed');
+    const removed = await this.backing.deleteExpired(now).catch(storeFailure('deleteExpired'));
+    for (const key of this.#tier.expiredKeys(now)) this.#tier.delete(key);
+    return removed;
+  }
+
+  async listByUser(userTag: string, limit: number): Promise<KeyedOpenRecord[]> {
+    if (this.#closed) throw new SessionClosedError('the session store is closed');
+    const listed: KeyedRecord[] = await this.backing.listByUser(userTag, limit).catch(storeFailure('listByUser'));
+    const result: KeyedOpenRecord[] = [];
+    for (const { key, record } of listed) {
+      const open = await this.#openStored(key, record);
+      if (open) result.push({ key, record: open });
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#tier.clear();
+    await this.backing.close();
+  }
+}
