@@ -50,7 +50,12 @@ declare global {
 /** A Connect-style middleware: what `app.use` takes in Express 4 and 5. */
 export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
-type SessionRequest = IncomingMessage & { session?: RequestSession<object>; ip?: string; originalUrl?: string };
+type SessionRequest = IncomingMessage & { session?: RequestSession<object>; ip?: string; hostname?: string; originalUrl?: string };
+
+function pathOf(url: string): string {
+  const mark = url.indexOf('?');
+  return mark === -1 ? url : url.slice(0, mark);
+}
 
 /** The request's SessionContext, and where its failures are reported. */
 class ExpressContext extends FrameworkContext implements FailureReporter {
@@ -69,11 +74,19 @@ class ExpressContext extends FrameworkContext implements FailureReporter {
     return this.#req.ip ?? this.#req.socket.remoteAddress;
   }
 
+  get requestPath(): string {
+    return pathOf(this.#req.originalUrl ?? this.#req.url ?? '/');
+  }
+
+  get requestHost(): string | undefined {
+    // Express's req.hostname honours 'trust proxy' and drops the port; without Express, the Host header's name.
+    const host = this.#req.hostname ?? this.#req.headers.host;
+    return host?.replace(/:\d+$/, '');
+  }
+
   report(error: unknown): void {
-    const url = this.#req.originalUrl ?? this.#req.url ?? '/';
-    const mark = url.indexOf('?');
     try {
-      this.#onError(error, { method: this.#req.method ?? 'GET', path: mark === -1 ? url : url.slice(0, mark) });
+      this.#onError(error, { method: this.#req.method ?? 'GET', path: this.requestPath });
     } catch (thrown) {
       // An onError that throws must not turn a handled failure into a crash.
       console.error('[rockstar-session] onError threw:', thrown);

@@ -67,11 +67,20 @@ class FastifyContext extends FrameworkContext implements FailureReporter {
     return this.#request.ip;
   }
 
-  report(error: unknown): void {
+  get requestPath(): string {
     const url = this.#request.url;
     const mark = url.indexOf('?');
+    return mark === -1 ? url : url.slice(0, mark);
+  }
+
+  get requestHost(): string | undefined {
+    // Fastify 5's hostname has no port, and honours trustProxy.
+    return this.#request.hostname;
+  }
+
+  report(error: unknown): void {
     try {
-      this.#onError(error, { method: this.#request.method, path: mark === -1 ? url : url.slice(0, mark) });
+      this.#onError(error, { method: this.#request.method, path: this.requestPath });
     } catch (thrown) {
       console.error('[rockstar-session] onError threw:', thrown);
     }

@@ -56,6 +56,14 @@ export abstract class FrameworkContext implements SessionContext {
   /** The client address as the framework sees it (Express's req.ip, Fastify's request.ip: both honour their trust-proxy setting). */
   protected abstract clientAddress(): string | undefined;
 
+  /**
+   * The request's path and host name: clearCookie() (on destroy) also clears
+   * same-named cookies an ancestor path or a sibling subdomain could have
+   * planted. Getters, read only then.
+   */
+  abstract readonly requestPath: string | undefined;
+  abstract readonly requestHost: string | undefined;
+
   get ipAddress(): string | undefined {
     if (!this.#ipKnown) {
       this.#ipAddress = this.clientAddress();

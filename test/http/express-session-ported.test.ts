@@ -316,10 +316,11 @@ for (const kind of EXPRESS_KINDS) {
 
   describe(`express-session's cookie cases on ${kind}`, () => {
     let app: FrameworkApp;
+    const clock = new FakeClock(); // Max-Age is whole seconds from "now": a still clock keeps it exact
     before(async () => {
       app = await startFrameworkApp({
         kind,
-        session: { cookieName: 'sessid', cookiePath: '/', cookieDomain: 'example.test', cookieSecure: true, cookieHttpOnly: false, cookieSameSite: 'Strict', sessionLifetime: 2 * HOUR },
+        session: { now: clock.read, cookieName: 'sessid', cookiePath: '/', cookieDomain: 'example.test', cookieSecure: true, cookieHttpOnly: false, cookieSameSite: 'Strict', sessionLifetime: 2 * HOUR },
         routes: {
           express(server) {
             server.get('/set', (req, res) => {

@@ -233,10 +233,11 @@ for (const rolling of [true, false]) {
 
 describe("@fastify/session's cookie cases", () => {
   let app: FrameworkApp;
+  const clock = new FakeClock();
   before(async () => {
     app = await startFrameworkApp({
       kind: 'fastify',
-      session: { cookieName: 'sessionId', cookiePath: '/admin', cookieDomain: 'domain.test', cookieSecure: true, cookieHttpOnly: false, cookieSameSite: 'None', sessionLifetime: 10 * MINUTE },
+      session: { now: clock.read, cookieName: 'sessionId', cookiePath: '/admin', cookieDomain: 'domain.test', cookieSecure: true, cookieHttpOnly: false, cookieSameSite: 'None', sessionLifetime: 10 * MINUTE },
       routes: {
         fastify(server) {
           server.get('/admin', async (request, reply) => {

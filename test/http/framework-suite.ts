@@ -230,7 +230,11 @@ function describeOnStore(kind: FrameworkKind, storageType: StorageType): void {
       const response = await post(app.url('/t/destroy'), {}, cookie);
       assert.deepEqual(await response.json(), { isNew: true });
       assert.ok(clearsCookie(response));
-      assert.equal(response.headers.getSetCookie().length, 1, 'one Set-Cookie: the clearing one');
+      const setCookies = response.headers.getSetCookie();
+      // The configured scope first, then the scopes a planted same-named cookie could have (this request's ancestor paths).
+      assert.match(setCookies[0]!, /^rockstar_session=; .*Path=\/(;|$)/);
+      assert.ok(setCookies.every((c) => c.startsWith('rockstar_session=;') && /Max-Age=0/.test(c)), 'nothing but clearing values');
+      assert.ok(setCookies.some((c) => /Path=\/t(;|$)/.test(c)), 'the request path reached the manager: its ancestors are cleared too');
       assert.equal((await sessionState(app, cookie)).isNew, true);
       // Destroying a session that was never stored sets no cookie at all.
       const none = await post(app.url('/t/destroy'), {});
@@ -243,7 +247,10 @@ function describeOnStore(kind: FrameworkKind, storageType: StorageType): void {
       const cookie = await loginTo(app, user('restarter'));
       const response = await post(app.url('/t/destroy-and-restart'), { flash: 'logged out' }, cookie);
       const ours = response.headers.getSetCookie().filter((c) => c.startsWith('rockstar_session='));
-      assert.equal(ours.length, 1, 'the clearing cookie was replaced by the new one');
+      const setting = ours.filter((c) => !c.startsWith('rockstar_session=;'));
+      assert.equal(setting.length, 1, 'one cookie sets the session');
+      assert.equal(ours.at(-1), setting[0], 'after every clearing value (the browser applies them in order)');
+      assert.ok(!ours.some((c) => c.startsWith('rockstar_session=;') && /Path=\/(;|$)/.test(c) && !/Domain=/.test(c)), "the configured scope's clearing value was replaced by the new cookie");
       const next = cookieOf(response);
       assert.ok(next && next !== cookie);
       assert.deepEqual((await sessionState(app, next)).data, { flash: 'logged out' });
