@@ -4,6 +4,13 @@
  *
  *   http.createServer(nodeHandler(async (ex) => { … ex.json(200, {…}) }));
  *
+ * nodeHandler is a terminal handler: it answers every request it is given
+ * and never calls next(). In Express, mount it as a route's handler
+ * (app.post('/login', nodeHandler(…))); for middleware that gives every
+ * route `req.session`, use rockstar-session/express. A body that a parser
+ * mounted before it already read (express.json(), express.urlencoded(),
+ * express.raw(), express.text()) is taken from `req.body`.
+ *
  * Express (or any middleware stack) users who keep their own responses can
  * take just the SessionContext:
  *
@@ -15,7 +22,7 @@ import { BodyCollector } from './body-collector.ts';
 import { bodyTooLarge } from './body.ts';
 import type { SessionContext } from './context.ts';
 import { ExchangeBase, ExchangeContext, runExchange, type ExchangeHandler, type ResponseHeaders } from './exchange.ts';
-import { RequestAbortedError } from './http-error.ts';
+import { HttpError, RequestAbortedError } from './http-error.ts';
 import { resolveAdapterOptions, type AdapterOptions, type ResolvedAdapterOptions } from './options.ts';
 
 export type { AdapterOptions } from './options.ts';
@@ -78,6 +85,25 @@ class NodeExchange extends ExchangeBase {
     return this.#body.read();
   }
 
+  override async readJson(): Promise<unknown> {
+    const parsed = this.#parsedEarlier();
+    return parsed === undefined ? super.readJson() : parsed;
+  }
+
+  override async readFields(): Promise<Record<string, unknown>> {
+    const parsed = this.#parsedEarlier();
+    if (parsed === undefined) return super.readFields();
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new HttpError(400, 'ERR_HTTP_BAD_BODY', 'request body must be a JSON object');
+    return parsed as Record<string, unknown>;
+  }
+
+  /** What a body parser before this handler made of the body (it read the stream), unless it kept raw bytes or text; undefined otherwise. */
+  #parsedEarlier(): unknown {
+    if (!this.#req.readableEnded) return undefined;
+    const earlier = (this.#req as { body?: unknown }).body;
+    return earlier === undefined || typeof earlier === 'string' || Buffer.isBuffer(earlier) ? undefined : earlier;
+  }
+
   #collect(): BodyCollector {
     const limit = this.options.maxBodyBytes;
     const body = new BodyCollector(limit);
@@ -88,7 +114,14 @@ class NodeExchange extends ExchangeBase {
       return body;
     }
     if (req.readableEnded) {
-      body.end();
+      // Someone before us read the stream (a body parser): its bytes, if it kept them, are in req.body.
+      const earlier = (req as { body?: unknown }).body;
+      if (Buffer.isBuffer(earlier) || typeof earlier === 'string') {
+        if (body.push(Buffer.isBuffer(earlier) ? earlier : Buffer.from(earlier))) body.end();
+      } else {
+        // Not the client's fault: a 500 for the log, never a 400 saying their body was broken.
+        body.fail(new Error('the request body was already read by a middleware before nodeHandler, and req.body holds no bytes of it: mount nodeHandler before that parser, or use express.raw()/express.text()'));
+      }
       return body;
     }
     const onData = (chunk: Buffer): void => {
@@ -129,7 +162,7 @@ class NodeExchange extends ExchangeBase {
   }
 }
 
-/** Wraps `handler` as a node:http request listener (http.createServer(listener), or app.use in Express). */
+/** Wraps `handler` as a node:http request listener: http.createServer(listener), or an Express route handler. Terminal: it answers, never calls next(). */
 export function nodeHandler(handler: ExchangeHandler, options?: AdapterOptions): NodeRequestListener {
   if (typeof handler !== 'function') throw new TypeError('nodeHandler(handler): handler must be a function');
   const resolved = resolveAdapterOptions(options);
