@@ -21,8 +21,11 @@ const SEALED_BYTES = 200;
 const TABLE = 'bench_cleanup_sessions';
 
 /** The store below the write-through cache: seeding through the cache would fill it with records nobody reads. */
-function backingOf(store: SessionStore): SessionStore {
-  return (store as { backing?: SessionStore }).backing ?? store;
+/** The persistent store behind a manager's in-process tier (tier/sealed-store.ts keeps it as `backing`). */
+function backingOf(store: object): SessionStore {
+  const backing = (store as { backing?: SessionStore }).backing;
+  if (!backing) throw new Error(`store ${String((store as { name?: string }).name)} has no persistent store behind it`);
+  return backing;
 }
 
 async function seedThroughStore(store: SessionStore, count: number, progress: (line: string) => void): Promise<void> {
