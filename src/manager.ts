@@ -264,6 +264,20 @@ export class SessionManager<Data extends object = DefaultSessionData> {
     }
   }
 
+  /**
+   * Whether refresh(ctx, session) would do anything now: the client's
+   * cookie (or, when it is unknown, the record's expiry) was last extended
+   * touchThreshold ago or more. Synchronous: middleware on a cache hit skips
+   * the refresh call, and its promise, when this is false.
+   */
+  refreshDue(session: Session<Data>): boolean {
+    const state = session instanceof Session ? sessionState(session) : undefined;
+    if (!state) return true;
+    const now = this.#now();
+    const expiresAt = sessionExpiresAtMs(session);
+    return expiresAt <= now || this.#cookieDue(state.cookieExpiresAt ?? expiresAt, now);
+  }
+
   /** True when a cookie (or record) last extended to `basis` is older than touchThreshold. */
   #cookieDue(basis: number, now: number): boolean {
     return now - (basis - this.config.sessionLifetime) >= this.config.touchThreshold;

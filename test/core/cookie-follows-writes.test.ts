@@ -160,3 +160,19 @@ describe('the cookie follows every write', () => {
     await manager.close();
   });
 });
+
+describe('refreshDue', () => {
+  it('says whether refresh would do anything, without doing it', async () => {
+    const { manager, clock } = await cacheManager({ sessionLifetime: HOUR, touchThreshold: 5 * MINUTE });
+    const { cookie } = await loggedIn(manager);
+    const ctx = context({ cookieHeader: cookie });
+    const session = await manager.getSessionFromCookie(ctx);
+    assert.equal(manager.refreshDue(session), false);
+    clock.advance(5 * MINUTE);
+    assert.equal(manager.refreshDue(session), true);
+    await manager.refresh(ctx, session);
+    assert.equal(ctx.setCookies.length, 1);
+    assert.equal(manager.refreshDue(session), false, 'the cookie just issued is fresh');
+    await manager.close();
+  });
+});
