@@ -2,13 +2,16 @@
  * RecordTier: the in-process tier's storage. A segmented LRU of open
  * records, bounded in (estimated) bytes, on two lru-cache instances:
  *
- * - probation (PROBATION_SHARE of the budget): where every new entry lands;
- * - protected (the rest): where an entry goes when it is read again.
+ * - probation: where every new entry lands. It may use whatever protected
+ *   does not, and never less than PROBATION_SHARE of the budget;
+ * - protected (at most the rest): where an entry goes when it is read again.
  *
  * A flood of one-shot sessions (100k logins from one client) only churns
- * probation; sessions in use were read at least twice and sit in protected,
- * out of its reach. When protected is full its least recently used entry
- * is demoted to probation rather than dropped, so it gets one more chance.
+ * probation: when the budget is full, probation's least recently used entry
+ * goes first. Sessions in use were read at least twice and sit in
+ * protected, out of its reach. When protected is full its least recently
+ * used entry is demoted to probation rather than dropped, so it gets one
+ * more chance.
  * (The segmented LRU of Karedla et al., 1994; the same idea as Caffeine's
  * window/main split, without its frequency sketch.)
  *
@@ -62,7 +65,8 @@ export class RecordTier {
     this.#largestEntry = probationBytes;
     const onEvict = options.onEvict;
     this.#probation = new LRUCache<StoreKey, OpenRecord>({
-      maxSize: probationBytes,
+      // Its real bound is what protected leaves free (see #trim); this only caps it at the whole budget.
+      maxSize: Math.max(1, options.maxBytes),
       dispose: (record, key, reason) => {
         if (reason !== 'evict') return;
         this.#evictions++;
@@ -98,7 +102,13 @@ export class RecordTier {
     this.#hits++;
     this.#probation.delete(key);
     this.#protected.set(key, record, { size: sizeOf(record) });
+    this.#trim();
     return record;
+  }
+
+  /** Keeps both segments within the budget together: probation gives way to protected, oldest first. */
+  #trim(): void {
+    while (this.#protected.calculatedSize + this.#probation.calculatedSize > this.#maxBytes && this.#probation.size > 0) this.#probation.pop();
   }
 
   /** The entry without counting or promoting it (writers' checks, sweeps). */
@@ -120,6 +130,7 @@ export class RecordTier {
     if (size > this.#largestEntry) return false;
     if (this.#protected.has(key)) this.#protected.set(key, record, { size });
     else this.#probation.set(key, record, { size });
+    this.#trim();
     return true;
   }
 
