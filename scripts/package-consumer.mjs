@@ -4,11 +4,12 @@
 //
 // The consumer's dependencies come from this repository's package-lock.json:
 // the consumer gets a lockfile holding the tarball and the production part of
-// ours (every entry not marked dev, at the same place in the tree), and
-// `npm ci --offline` then takes each package from the npm cache by its
-// integrity, where `npm ci` in this repository put it. No package metadata is
-// asked of any registry, so this works with the registry unreachable.
-import { execFile } from 'node:child_process';
+// ours (every entry not marked dev, at the same place in the tree), each with
+// its tarball URL added (our lockfile omits them), and `npm ci --offline`
+// then takes each package from the npm cache by its integrity, where `npm ci`
+// in this repository put it. With the URL and the integrity npm needs no
+// package metadata, so this works with the registry unreachable.
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -19,6 +20,24 @@ export const REPO_ROOT = new URL('..', import.meta.url).pathname;
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 // No audit, funding or update chatter, and no ambient npm settings from the test run.
 const QUIET = ['--no-audit', '--no-fund', '--no-update-notifier'];
+
+/** The registry npm is configured with, without a trailing slash. */
+function registryUrl() {
+  const configured = process.env.npm_config_registry || execFileSync(NPM, ['config', 'get', 'registry'], { encoding: 'utf8' }).trim();
+  return configured.replace(/\/+$/, '');
+}
+
+/**
+ * A lockfile entry with its `resolved` tarball URL, in the registry's layout
+ * (`<registry>/<name>/-/<basename>-<version>.tgz`), when it has none: npm
+ * takes a package from its cache by integrity only when both are known.
+ */
+function withTarballUrl(path, entry, registry) {
+  if (entry.resolved || entry.link || !entry.version || !entry.integrity) return entry;
+  const name = entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  return { ...entry, resolved: `${registry}/${name}/-/${base}-${entry.version}.tgz` };
+}
 
 /** This repository's package.json. */
 export function repoManifest() {
@@ -62,10 +81,11 @@ export function consumerLockfile(tarball, peers = [], name = 'rockstar-session-c
     [`node_modules/${manifest.name}`]: own,
   };
   const isPeer = (path) => peers.some((peer) => path === `node_modules/${peer}` || path.startsWith(`node_modules/${peer}/`));
+  const registry = registryUrl();
   for (const [path, entry] of Object.entries(repoLock.packages)) {
     if (!path.startsWith('node_modules/')) continue;
-    if (!entry.dev) packages[path] = entry;
-    else if (isPeer(path)) packages[path] = { ...entry, dev: undefined };
+    if (!entry.dev) packages[path] = withTarballUrl(path, entry, registry);
+    else if (isPeer(path)) packages[path] = withTarballUrl(path, { ...entry, dev: undefined }, registry);
   }
   return { name, version: '0.0.0', lockfileVersion: 3, requires: true, packages };
 }
@@ -123,7 +143,11 @@ export async function oldestTypeScriptCompiler() {
     requires: true,
     packages: {
       '': { name, version: '0.0.0', dependencies },
-      'node_modules/typescript': { version: OLDEST_TYPESCRIPT.version, integrity: OLDEST_TYPESCRIPT.integrity, license: 'Apache-2.0', bin: { tsc: 'bin/tsc', tsserver: 'bin/tsserver' } },
+      'node_modules/typescript': withTarballUrl(
+        'node_modules/typescript',
+        { version: OLDEST_TYPESCRIPT.version, integrity: OLDEST_TYPESCRIPT.integrity, license: 'Apache-2.0', bin: { tsc: 'bin/tsc', tsserver: 'bin/tsserver' } },
+        registryUrl(),
+      ),
     },
   };
   writeFileSync(join(staging, 'package-lock.json'), JSON.stringify(lock));
