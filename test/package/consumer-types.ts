@@ -118,6 +118,11 @@ uwsHandler(async (ex) => ex.writeStatus('200 OK'));
 void notAny;
 `;
 
+/** Imports every entry point named (the ones in package.json's exports that need no optional peer): each must resolve with its types. */
+export function everyEntrySource(specifiers: readonly string[]): string {
+  return specifiers.map((specifier, index) => `export * as entry${index} from '${specifier}';\n`).join('');
+}
+
 export const CONSUMER_SOURCES: Readonly<Record<string, string>> = {
   'type-argument.ts': TYPE_ARGUMENT,
   'declaration-merging.ts': DECLARATION_MERGING,
@@ -137,7 +142,8 @@ export interface TypeCheck {
   readonly files: readonly string[];
 }
 
-const ESM_FILES = ['type-argument.ts', 'declaration-merging.ts', 'node-adapter.ts'];
+/** every-entry.ts is written by the test from package.json's exports (everyEntrySource). */
+const ESM_FILES = ['every-entry.ts', 'type-argument.ts', 'declaration-merging.ts', 'node-adapter.ts'];
 
 /** Without uWebSockets.js installed: the package root and the node adapter, both ways of typing data. */
 export const TYPE_CHECKS: readonly TypeCheck[] = [

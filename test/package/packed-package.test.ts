@@ -17,13 +17,15 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { after, before, it } from 'node:test';
 import { promisify } from 'node:util';
 import { installConsumer, oldestTypeScriptCompiler, packTarball, REPO_ROOT, repoManifest } from '../../scripts/package-consumer.mjs';
-import { CONSUMER_SOURCES, TYPE_CHECKS, UWS_TYPE_CHECKS, tsconfigFor, type TypeCheck } from './consumer-types.ts';
+import { CONSUMER_SOURCES, TYPE_CHECKS, UWS_TYPE_CHECKS, everyEntrySource, tsconfigFor, type TypeCheck } from './consumer-types.ts';
 
 const run = promisify(execFile);
 const manifest = repoManifest() as unknown as { name: string; exports: Record<string, { types: string; default: string }>; main: string; types: string };
 /**
  * Entry points that need an optional peer dependency, and which. Every other
- * entry in `exports` must load with no optional peer installed.
+ * entry in `exports` must load, and type-check, with no optional peer
+ * installed. An entry added here needs a test that installs its peer, like
+ * the uWS one at the end of this file.
  */
 const PEER_OF_ENTRY: Readonly<Record<string, string>> = { './uws': 'uWebSockets.js' };
 const specifier = (entry: string): string => (entry === '.' ? manifest.name : `${manifest.name}/${entry.slice(2)}`);
@@ -50,6 +52,7 @@ before(async () => {
   compilers.oldest = await oldestTypeScriptCompiler();
   cpSync(new URL('./consumer/', import.meta.url), CONSUMER, { recursive: true });
   for (const [name, source] of Object.entries(CONSUMER_SOURCES)) writeFileSync(join(CONSUMER, name), source);
+  writeFileSync(join(CONSUMER, 'every-entry.ts'), everyEntrySource(PLAIN_ENTRIES.map(specifier)));
 }, { timeout: 180_000 });
 
 it('packs the built dist/ with src/, the licence and the changelog, and nothing else', () => {
