@@ -8,7 +8,7 @@ import { inspect } from 'node:util';
 import type { ResolvedConfig } from './config.ts';
 
 /** Symbol.for('nodejs.util.inspect.custom'): the manager's class uses it as a method name. */
-export const INSPECT = inspect.custom;
+export const INSPECT: typeof inspect.custom = inspect.custom; // util's unique symbol: as a plain `symbol`, the emitted .d.ts fails TypeScript 5.0 (TS1166)
 
 export interface ManagerSummary {
   readonly storageType: ResolvedConfig['storageType'];

@@ -16,6 +16,7 @@
  * - writes after an await go inside cork(), so status, headers and body
  *   leave in one syscall.
  */
+import './uws-binding.ts'; // first: without uWebSockets.js installed, importing this adapter fails here, saying how to install it
 import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { BodyCollector } from './body-collector.ts';
