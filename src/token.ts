@@ -79,13 +79,18 @@ export interface TokenPayload {
   readonly version: number;
 }
 
+function smallIntegerIfFits(n: number): number {
+  return n <= 0x3fffffff ? n | 0 : n;
+}
+
 /** The id bytes, expiry and version inside an opened token (the id's text form is left to the caller: it costs ~150 ns). */
 export function decodeTokenPayload(payload: Buffer): TokenPayload | null {
   if (payload.byteLength !== TOKEN_PAYLOAD_BYTES) return null;
   return {
     idBytes: payload.subarray(0, ID_BYTES),
     expiresAt: payload.readUIntBE(ID_BYTES, EXPIRY_BYTES),
-    version: payload.readUIntBE(ID_BYTES + EXPIRY_BYTES, VERSION_BYTES),
+    // readUIntBE gives a double; a version that fits is made a small integer, which V8 stores unboxed (16 bytes less per remembered token).
+    version: smallIntegerIfFits(payload.readUIntBE(ID_BYTES + EXPIRY_BYTES, VERSION_BYTES)),
   };
 }
 

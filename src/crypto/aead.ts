@@ -216,6 +216,18 @@ export function openBytes(ring: KeyRing, purpose: Purpose, sealed: Uint8Array, a
   return { plaintext, stale: index !== 0 };
 }
 
+/**
+ * Keyed BLAKE2b-256 of a session id under the given ring entry's store-key
+ * subkey, as the in-process tier keys it: the 32 bytes as a latin1 string
+ * (48 bytes of heap, against 80 for its hex spelling, which is what the
+ * persistent stores are given: see tier/tier-key.ts).
+ */
+export function storeKeyBinary(entry: KeyEntry, idBytes: Uint8Array): string {
+  const out = Buffer.allocUnsafe(32);
+  sodium.crypto_generichash(out, idBytes, entry.storeKeyKey);
+  return out.toString('latin1');
+}
+
 /** Keyed BLAKE2b-256 of `input` under the given ring entry's store-key subkey, as 64 hex characters. */
 export function storeKeyHex(entry: KeyEntry, idBytes: Uint8Array): string {
   const out = Buffer.allocUnsafe(32);

@@ -296,18 +296,17 @@ export function metaSizes(fields: MetaForSize): { encodedBytes: number; heapByte
 }
 
 /**
- * The heap estimate (and the codec's `__proto__` flag) of data that came out
- * of the codec: the same costs as prepareValue's, without copying or checking
- * (decoded data holds only storable kinds). Used when a read-through puts a
- * decoded record into the tier.
+ * The heap estimate of data that came out of the codec: the same costs as
+ * prepareValue's, without copying or checking (decoded data holds only
+ * storable kinds). Used when a read-through puts a decoded record into the tier.
  */
-export function measureDecoded(value: unknown): { heapBytes: number; hasProtoKeys: boolean } {
-  const result = { heapBytes: 0, hasProtoKeys: false };
+export function measureDecoded(value: unknown): { heapBytes: number } {
+  const result = { heapBytes: 0 };
   measureInto(value, result, 0);
   return result;
 }
 
-function measureInto(value: unknown, into: { heapBytes: number; hasProtoKeys: boolean }, depth: number): void {
+function measureInto(value: unknown, into: { heapBytes: number }, depth: number): void {
   switch (typeof value) {
     case 'string':
       into.heapBytes += HEAP.string + align8(value.length);
@@ -334,9 +333,6 @@ function measureInto(value: unknown, into: { heapBytes: number; hasProtoKeys: bo
   } else {
     const keys = Object.keys(value);
     into.heapBytes += HEAP.object + HEAP.pointer * keys.length;
-    for (const key of keys) {
-      if (key === '__proto__') into.hasProtoKeys = true;
-      measureInto((value as Record<string, unknown>)[key], into, depth + 1);
-    }
+    for (const key of keys) measureInto((value as Record<string, unknown>)[key], into, depth + 1);
   }
 }

@@ -3,10 +3,10 @@
  * cookie value into what it claims. Verified values are remembered
  * (tier/token-map.ts), so a cookie seen before costs one Map lookup.
  */
-import { storeKeyHex } from '../crypto/aead.ts';
+import { storeKeyBinary } from '../crypto/aead.ts';
 import type { SessionContext } from '../http/context.ts';
 import type { StoreKey } from '../stores/store.ts';
-import type { TokenClaims } from '../tier/token-map.ts';
+import { TokenClaims } from '../tier/token-map.ts';
 import { decodeTokenPayload, encodeTokenPayload, tokenBytesFromCookieValue } from '../token.ts';
 import type { Engine } from './engine.ts';
 
@@ -20,17 +20,14 @@ export async function issueCookie(engine: Engine, ctx: SessionContext, idBytes: 
  * What a cookie value proves, or null unless it is a sound token of ours
  * (expired ones included: the caller tells "expired" apart). `homeKey`
  * finds which ring key's store key holds the session (see read-path.ts).
+ * The caller remembers the claims (engine.tokens) once it knows the record.
  */
-export async function claimsOf(engine: Engine, value: string, homeKey: (idBytes: Buffer, version: number) => Promise<StoreKey>): Promise<TokenClaims | null> {
-  const known = engine.tokens.get(value);
-  if (known !== undefined) return known;
+export async function openCookieValue(engine: Engine, value: string, homeKey: (idBytes: Buffer, version: number) => Promise<StoreKey>): Promise<TokenClaims | null> {
   const sealed = tokenBytesFromCookieValue(value);
   if (!sealed) return null;
   const opened = await engine.sealer.open('cookie', sealed, engine.cookieAd);
   const payload = opened && decodeTokenPayload(opened.plaintext);
   if (!payload) return null;
-  const key = engine.ring.entries.length === 1 ? storeKeyHex(engine.ring.current, payload.idBytes) : await homeKey(payload.idBytes, payload.version);
-  const claims: TokenClaims = { key, expiresAt: payload.expiresAt, version: payload.version, stale: opened.stale };
-  engine.tokens.remember(value, claims);
-  return claims;
+  const key = engine.ring.entries.length === 1 ? storeKeyBinary(engine.ring.current, payload.idBytes) : await homeKey(payload.idBytes, payload.version);
+  return TokenClaims.of(key, payload.expiresAt, payload.version, opened.stale);
 }

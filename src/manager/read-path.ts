@@ -8,13 +8,13 @@
  * base64, no AEAD, no hash, no decode, and no promise: `fromMemory` answers
  * synchronously, and the async methods only wait when something is missing.
  */
-import { storeKeyHex, type KeyEntry } from '../crypto/aead.ts';
+import { storeKeyBinary, type KeyEntry } from '../crypto/aead.ts';
 import { SessionExpiredError, SessionNotFoundError } from '../errors.ts';
 import { Session } from '../session.ts';
 import type { StoreKey } from '../stores/store.ts';
 import { isLive, type KeyedOpenRecord, type OpenRecord } from '../tier/open-record.ts';
 import type { TokenClaims } from '../tier/token-map.ts';
-import { claimsOf } from './cookie-tokens.ts';
+import { openCookieValue } from './cookie-tokens.ts';
 import type { Engine } from './engine.ts';
 
 /** How one cookie candidate turned out. */
@@ -54,10 +54,20 @@ export class ReadPath {
 
   /** One cookie candidate, through the token check and the store as needed. */
   async candidate(value: string, now: number): Promise<Candidate> {
-    const claims = await claimsOf(this.#engine, value, this.#homeKey);
-    if (claims === null) return INVALID;
-    if (claims.expiresAt <= now) return EXPIRED_COOKIE;
+    const tokens = this.#engine.tokens;
+    let claims = tokens.get(value);
+    const verified = claims === undefined;
+    if (claims === undefined) {
+      claims = (await openCookieValue(this.#engine, value, this.#homeKey)) ?? undefined;
+      if (claims === undefined) return INVALID;
+    }
+    if (claims.expiresAt <= now) {
+      if (verified) tokens.remember(value, claims); // a replayed expired token costs no AEAD either
+      return EXPIRED_COOKIE;
+    }
     const record = this.#engine.store.peek(claims.key, claims.version) ?? (await this.#engine.store.find(claims.key, claims.version));
+    // Remembered with the record's own key string: the map then holds no copy of it.
+    if (verified) tokens.remember(value, record === null ? claims : claims.withKey(record.key));
     return this.#judge(claims, record, this.#engine.now());
   }
 
@@ -71,7 +81,7 @@ export class ReadPath {
   async locate(idBytes: Buffer, minVersion = 0): Promise<KeyedOpenRecord | null> {
     const store = this.#engine.store;
     for (const entry of this.#engine.ring.entries) {
-      const key = storeKeyHex(entry as KeyEntry, idBytes);
+      const key = storeKeyBinary(entry as KeyEntry, idBytes);
       const record = store.peek(key, minVersion) ?? (await store.find(key, minVersion));
       if (record) return { key, record };
     }
@@ -81,7 +91,7 @@ export class ReadPath {
   /** Where a token's session lives when the ring holds several keys: the first store key that holds it, else the current key's. */
   async #findHomeKey(idBytes: Buffer, version: number): Promise<StoreKey> {
     const found = await this.locate(idBytes, version);
-    return found?.key ?? storeKeyHex(this.#engine.ring.current, idBytes);
+    return found?.key ?? storeKeyBinary(this.#engine.ring.current, idBytes);
   }
 
   /** The live record of an id, or the seed's errors. */

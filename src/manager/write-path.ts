@@ -13,7 +13,7 @@
  * - Nothing revives a destroyed session: every write is conditional on the
  *   version it read, and a missing record is final.
  */
-import { storeKeyHex } from '../crypto/aead.ts';
+import { storeKeyBinary } from '../crypto/aead.ts';
 import { copyValue } from '../data/copy.ts';
 import { prepareValue } from '../data/storable.ts';
 import { SessionConflictError, SessionExpiredError, SessionNotFoundError, SessionStoreError } from '../errors.ts';
@@ -65,7 +65,7 @@ export class WritePath {
     for (let attempt = 0; attempt < 3; attempt++) {
       const { id, bytes } = newSessionId();
       const fields = { ...meta, id };
-      const key = storeKeyHex(this.#engine.ring.current, bytes);
+      const key = storeKeyBinary(this.#engine.ring.current, bytes);
       const record = await this.#engine.store.insert(key, draftOf(this.#engine, fields, prepareSessionData(this.#engine, data, fields), expiresAt));
       if (record) return { key, record, idBytes: bytes };
     }

@@ -19,8 +19,12 @@ export interface MemoryRecordStoreOptions {
 export class MemoryRecordStore implements RecordStore {
   readonly name = 'cache';
   readonly #tier: RecordTier;
-  /** userTag -> keys, kept in step with the tier (writes, deletes and evictions). */
-  readonly #byUser = new Map<string, Set<StoreKey>>();
+  /**
+   * userTag -> its key, or its keys once it has several (most users have one
+   * session: a Set for each would cost ~150 bytes a session). Kept in step
+   * with the tier: writes, deletes and evictions.
+   */
+  readonly #byUser = new Map<string, StoreKey | Set<StoreKey>>();
   #closed = false;
 
   constructor(options: MemoryRecordStoreOptions) {
@@ -33,17 +37,27 @@ export class MemoryRecordStore implements RecordStore {
 
   #index(key: StoreKey, userTag: string | null): void {
     if (userTag === null) return;
-    let keys = this.#byUser.get(userTag);
-    if (!keys) this.#byUser.set(userTag, (keys = new Set()));
-    keys.add(key);
+    const keys = this.#byUser.get(userTag);
+    if (keys === undefined || keys === key) this.#byUser.set(userTag, key);
+    else if (typeof keys === 'string') this.#byUser.set(userTag, new Set([keys, key]));
+    else keys.add(key);
   }
 
   #unindex(key: StoreKey, userTag: string | null): void {
     if (userTag === null) return;
     const keys = this.#byUser.get(userTag);
-    if (!keys) return;
+    if (keys === undefined) return;
+    if (typeof keys === 'string') {
+      if (keys === key) this.#byUser.delete(userTag);
+      return;
+    }
     keys.delete(key);
-    if (keys.size === 0) this.#byUser.delete(userTag);
+    if (keys.size === 1) this.#byUser.set(userTag, keys.values().next().value!);
+  }
+
+  #keysOf(userTag: string): Iterable<StoreKey> {
+    const keys = this.#byUser.get(userTag);
+    return keys === undefined ? [] : typeof keys === 'string' ? [keys] : keys;
   }
 
   #assertOpen(): void {
@@ -79,10 +93,24 @@ export class MemoryRecordStore implements RecordStore {
     return this.#tier.get(key) ?? null;
   }
 
+  /**
+   * The user tag string the index already holds for this tag, if any: every
+   * record of a user then shares one string with the index (48 bytes each
+   * otherwise, since each write computes its tag afresh).
+   */
+  #sharedTag(draft: RecordDraft): RecordDraft {
+    const tag = draft.userTag;
+    if (tag === null) return draft;
+    const keys = this.#byUser.get(tag);
+    if (keys === undefined) return draft;
+    const indexed = this.#tier.peek(typeof keys === 'string' ? keys : keys.values().next().value!)?.userTag;
+    return indexed === undefined || indexed === null || indexed === tag ? draft : { ...draft, userTag: indexed };
+  }
+
   async insert(key: StoreKey, draft: RecordDraft): Promise<OpenRecord | null> {
     this.#assertOpen();
     if (this.#tier.has(key)) return null;
-    const record = openRecord(draft, 1, 0);
+    const record = openRecord(key, this.#sharedTag(draft), 1, 0);
     this.#put(key, record, undefined);
     return record;
   }
@@ -91,7 +119,7 @@ export class MemoryRecordStore implements RecordStore {
     this.#assertOpen();
     const current = this.#tier.peek(key);
     if (!current || current.version !== expectedVersion) return null;
-    const record = openRecord(draft, expectedVersion + 1, 0);
+    const record = openRecord(key, this.#sharedTag(draft), expectedVersion + 1, 0);
     this.#put(key, record, current);
     return record;
   }
@@ -134,7 +162,7 @@ export class MemoryRecordStore implements RecordStore {
   async listByUser(userTag: string, limit: number): Promise<KeyedOpenRecord[]> {
     this.#assertOpen();
     const result: KeyedOpenRecord[] = [];
-    for (const key of this.#byUser.get(userTag) ?? []) {
+    for (const key of this.#keysOf(userTag)) {
       const record = this.#tier.peek(key);
       if (record) result.push({ key, record });
       if (result.length >= limit) break;

@@ -21,11 +21,102 @@ export interface RecordDraft extends RecordFields {
   readonly heapBytes: number;
 }
 
-export interface OpenRecord extends RecordDraft {
+/** The fields a record is made of: a draft without what only an encode needs (records are re-encoded only from new drafts). */
+export type RecordContent = Omit<RecordDraft, 'hasProtoKeys'>;
+
+/**
+ * What the tier keeps for one session. A class rather than a plain object
+ * for its memory: V8 keeps every number field that is not a small integer
+ * in a 16-byte box of its own, and a record has five timestamps. Only
+ * createdAt is kept whole; the others are kept as ms after it, small
+ * integers (stored unboxed) for any session younger than about 24 days.
+ */
+export class OpenRecord implements RecordContent {
+  /** The store key it lives under (the tier's own key string: the verified-token map shares it rather than holding a copy). */
+  readonly key: StoreKey;
+  readonly id: string;
+  readonly userId: string | null;
+  readonly tenantId: string | null;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  readonly data: RecordContent['data'];
+  readonly userTag: string | null;
+  readonly tenantTag: string | null;
+  readonly heapBytes: number;
   /** Compare-and-swap version: 1 at insert, +1 per update. */
   readonly version: number;
+  readonly #createdAt: number;
+  readonly #updatedAfter: number;
+  readonly #expiresAfter: number;
+  readonly #absoluteAfter: number;
+  /** cachedAt - createdAt + 1, or 0 for "never" (the cache backend). */
+  readonly #cachedAfter: number;
+
+  constructor(key: StoreKey, content: RecordContent, version: number, cachedAt: number) {
+    this.key = key;
+    this.id = content.id;
+    this.userId = content.userId;
+    this.tenantId = content.tenantId;
+    this.ipAddress = content.ipAddress;
+    this.userAgent = content.userAgent;
+    this.data = content.data;
+    this.userTag = content.userTag;
+    this.tenantTag = content.tenantTag;
+    this.heapBytes = content.heapBytes;
+    this.version = version;
+    const createdAt = content.createdAt;
+    this.#createdAt = createdAt;
+    this.#updatedAfter = content.updatedAt - createdAt;
+    this.#expiresAfter = content.expiresAt - createdAt;
+    this.#absoluteAfter = content.absoluteExpiresAt - createdAt;
+    this.#cachedAfter = cachedAt === 0 ? 0 : cachedAt - createdAt + 1;
+  }
+
+  get createdAt(): number {
+    return this.#createdAt;
+  }
+
+  get updatedAt(): number {
+    return this.#createdAt + this.#updatedAfter;
+  }
+
+  /** ms since the epoch; the record is dead from this instant (idle expiry; never past absoluteExpiresAt). */
+  get expiresAt(): number {
+    return this.#createdAt + this.#expiresAfter;
+  }
+
+  get absoluteExpiresAt(): number {
+    return this.#createdAt + this.#absoluteAfter;
+  }
+
   /** When this process last read or wrote it through to a shared store (clock ms); 0 for the cache backend. */
-  readonly cachedAt: number;
+  get cachedAt(): number {
+    return this.#cachedAfter === 0 ? 0 : this.#createdAt + this.#cachedAfter - 1;
+  }
+
+  /** The same record with another idle expiry (a touch: no version change). */
+  withExpiry(expiresAt: number): OpenRecord {
+    return new OpenRecord(this.key, { ...contentOf(this), expiresAt }, this.version, this.cachedAt);
+  }
+}
+
+/** A record's content as a plain object (its getters read out). */
+export function contentOf(record: OpenRecord): RecordContent {
+  return {
+    id: record.id,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    absoluteExpiresAt: record.absoluteExpiresAt,
+    userId: record.userId,
+    tenantId: record.tenantId,
+    ipAddress: record.ipAddress,
+    userAgent: record.userAgent,
+    data: record.data,
+    expiresAt: record.expiresAt,
+    userTag: record.userTag,
+    tenantTag: record.tenantTag,
+    heapBytes: record.heapBytes,
+  };
 }
 
 export interface KeyedOpenRecord {
@@ -33,30 +124,13 @@ export interface KeyedOpenRecord {
   readonly record: OpenRecord;
 }
 
-export function openRecord(draft: RecordDraft, version: number, cachedAt: number): OpenRecord {
-  return {
-    id: draft.id,
-    createdAt: draft.createdAt,
-    updatedAt: draft.updatedAt,
-    absoluteExpiresAt: draft.absoluteExpiresAt,
-    userId: draft.userId,
-    tenantId: draft.tenantId,
-    ipAddress: draft.ipAddress,
-    userAgent: draft.userAgent,
-    data: draft.data,
-    expiresAt: draft.expiresAt,
-    userTag: draft.userTag,
-    tenantTag: draft.tenantTag,
-    hasProtoKeys: draft.hasProtoKeys,
-    heapBytes: draft.heapBytes,
-    version,
-    cachedAt,
-  };
+export function openRecord(key: StoreKey, content: RecordContent, version: number, cachedAt: number): OpenRecord {
+  return new OpenRecord(key, content, version, cachedAt);
 }
 
 /** The same record with another idle expiry (a touch: no version change). */
 export function withExpiry(record: OpenRecord, expiresAt: number): OpenRecord {
-  return { ...record, expiresAt };
+  return record.withExpiry(expiresAt);
 }
 
 /**

@@ -11,10 +11,11 @@
  *   cache hit costs no promise and no crypto.
  * - `minVersion`: the version the client's cookie says it has seen. A
  *   cached copy older than that is never served: the store reads through.
+ * - Keys are store keys as 32 bytes in a latin1 string (tier/tier-key.ts).
  * - Records handed out are shared and immutable; a record handed in
  *   (RecordDraft) belongs to the store from then on.
  */
-import type { StoreKey } from '../stores/store.ts';
+import type { TierKey as StoreKey } from './tier-key.ts';
 import type { KeyedOpenRecord, OpenRecord, RecordDraft } from './open-record.ts';
 import type { TierStats } from './record-tier.ts';
 

@@ -29,6 +29,7 @@ import { measureDecoded, metaSizes } from '../data/storable.ts';
 import { openRecord, withExpiry, type KeyedOpenRecord, type OpenRecord, type RecordDraft } from './open-record.ts';
 import type { RecordStore } from './record-store.ts';
 import { RecordTier, type TierStats } from './record-tier.ts';
+import { hexOf, tierKeyOf, type TierKey } from './tier-key.ts';
 
 export interface SealedRecordStoreOptions {
   readonly maxBytes: number;
@@ -50,9 +51,9 @@ function storeFailure(operation: string): (error: unknown) => never {
   };
 }
 
-/** The record's place binds its sealed bytes: a blob copied to another key does not open. */
-function additionalData(key: StoreKey): Buffer {
-  return Buffer.from(key, 'latin1');
+/** The record's place binds its sealed bytes: a blob copied to another key does not open. (The hex spelling's bytes: records sealed before the tier keyed by bytes still open.) */
+function additionalData(hex: StoreKey): Buffer {
+  return Buffer.from(hex, 'latin1');
 }
 
 export class SealedRecordStore implements RecordStore {
@@ -63,7 +64,7 @@ export class SealedRecordStore implements RecordStore {
   readonly #staleMs: number;
   readonly #now: () => number;
   readonly #onError: (error: Error) => void;
-  readonly #inflight = new Map<StoreKey, InflightRead>();
+  readonly #inflight = new Map<TierKey, InflightRead>();
   #closed = false;
 
   constructor(backing: SessionStore, sealer: Sealer, options: SealedRecordStoreOptions) {
@@ -84,14 +85,14 @@ export class SealedRecordStore implements RecordStore {
     return this.backing.open();
   }
 
-  peek(key: StoreKey, minVersion: number): OpenRecord | undefined {
+  peek(key: TierKey, minVersion: number): OpenRecord | undefined {
     if (this.#closed) return undefined; // find() says why
     const cached = this.#tier.get(key);
     if (cached !== undefined && cached.version >= minVersion && this.#now() - cached.cachedAt < this.#staleMs) return cached;
     return undefined;
   }
 
-  find(key: StoreKey, minVersion: number): Promise<OpenRecord | null> {
+  find(key: TierKey, minVersion: number): Promise<OpenRecord | null> {
     if (this.#closed) return Promise.reject(new SessionClosedError('the session store is closed'));
     const cached = this.peek(key, minVersion);
     if (cached !== undefined) return Promise.resolve(cached);
@@ -100,12 +101,13 @@ export class SealedRecordStore implements RecordStore {
     return this.#readThrough(key, minVersion);
   }
 
-  #readThrough(key: StoreKey, minVersion: number): Promise<OpenRecord | null> {
+  #readThrough(key: TierKey, minVersion: number): Promise<OpenRecord | null> {
     const read: InflightRead = { promise: Promise.resolve(null), minVersion, invalidated: false };
     read.promise = (async () => {
       try {
-        const stored = await this.backing.find(key, minVersion).catch(storeFailure('find'));
-        const record = stored && (await this.#openStored(key, stored));
+        const hex = hexOf(key);
+        const stored = await this.backing.find(hex, minVersion).catch(storeFailure('find'));
+        const record = stored && (await this.#openStored(key, hex, stored));
         if (!read.invalidated && !this.#closed && !(record && this.#tier.set(key, record))) this.#tier.delete(key);
         return record;
       } finally {
@@ -117,29 +119,30 @@ export class SealedRecordStore implements RecordStore {
   }
 
   /** Opens and decodes a stored record; null (reported) when it does not open under this key. */
-  async #openStored(key: StoreKey, stored: StoredRecord): Promise<OpenRecord | null> {
-    const opened = await this.#sealer.open('record', stored.sealed, additionalData(key));
+  async #openStored(key: TierKey, hex: StoreKey, stored: StoredRecord): Promise<OpenRecord | null> {
+    const opened = await this.#sealer.open('record', stored.sealed, additionalData(hex));
     const fields = opened && decodeRecord(opened.plaintext);
     if (!fields) {
-      this.#onError(new SessionStoreError(`record ${key.slice(0, 12)}… did not open (corrupt, foreign or sealed with an unknown key); treated as missing`));
+      this.#onError(new SessionStoreError(`record ${hex.slice(0, 12)}… did not open (corrupt, foreign or sealed with an unknown key); treated as missing`));
       return null;
     }
     const data = measureDecoded(fields.data);
     const heapBytes = metaSizes(fields).heapBytes + data.heapBytes;
     return openRecord(
-      { ...fields, expiresAt: stored.expiresAt, userTag: stored.userTag, tenantTag: stored.tenantTag, hasProtoKeys: data.hasProtoKeys, heapBytes },
+      key,
+      { ...fields, expiresAt: stored.expiresAt, userTag: stored.userTag, tenantTag: stored.tenantTag, heapBytes },
       stored.version,
       this.#now(),
     );
   }
 
-  async #sealedWrite(key: StoreKey, draft: RecordDraft): Promise<RecordWrite> {
-    const sealed = await this.#sealer.seal('record', encodeRecord(draft, draft.hasProtoKeys), additionalData(key));
+  async #sealedWrite(hex: StoreKey, draft: RecordDraft): Promise<RecordWrite> {
+    const sealed = await this.#sealer.seal('record', encodeRecord(draft, draft.hasProtoKeys), additionalData(hex));
     return { expiresAt: draft.expiresAt, userTag: draft.userTag, tenantTag: draft.tenantTag, sealed };
   }
 
   /** A change to `key` is under way: reads already in flight must not cache what they saw. */
-  #invalidateReads(key: StoreKey): void {
+  #invalidateReads(key: TierKey): void {
     const pending = this.#inflight.get(key);
     if (pending) {
       pending.invalidated = true;
@@ -148,7 +151,7 @@ export class SealedRecordStore implements RecordStore {
   }
 
   /** Runs one write against the backing store; the tier changes (in `onDone`) in the same turn the write settles, so nothing slips in between. */
-  async #mutate<T, R>(key: StoreKey, write: () => Promise<T>, onDone: (result: T) => R): Promise<R> {
+  async #mutate<T, R>(key: TierKey, write: () => Promise<T>, onDone: (result: T) => R): Promise<R> {
     if (this.#closed) throw new SessionClosedError('the session store is closed');
     this.#invalidateReads(key);
     let result: T;
@@ -163,38 +166,44 @@ export class SealedRecordStore implements RecordStore {
     return onDone(result);
   }
 
-  insert(key: StoreKey, draft: RecordDraft): Promise<OpenRecord | null> {
+  insert(key: TierKey, draft: RecordDraft): Promise<OpenRecord | null> {
     return this.#mutate(
       key,
-      async () => this.backing.insert(key, await this.#sealedWrite(key, draft)),
-      (inserted) => (inserted ? this.#cache(key, openRecord(draft, 1, this.#now())) : this.#drop(key)),
+      async () => {
+        const hex = hexOf(key);
+        return this.backing.insert(hex, await this.#sealedWrite(hex, draft));
+      },
+      (inserted) => (inserted ? this.#cache(key, openRecord(key, draft, 1, this.#now())) : this.#drop(key)),
     );
   }
 
-  update(key: StoreKey, expectedVersion: number, draft: RecordDraft): Promise<OpenRecord | null> {
+  update(key: TierKey, expectedVersion: number, draft: RecordDraft): Promise<OpenRecord | null> {
     return this.#mutate(
       key,
-      async () => this.backing.update(key, expectedVersion, await this.#sealedWrite(key, draft)),
+      async () => {
+        const hex = hexOf(key);
+        return this.backing.update(hex, expectedVersion, await this.#sealedWrite(hex, draft));
+      },
       // Refused: our copy was stale, so the next read goes to the store.
-      (updated) => (updated ? this.#cache(key, openRecord(draft, expectedVersion + 1, this.#now())) : this.#drop(key)),
+      (updated) => (updated ? this.#cache(key, openRecord(key, draft, expectedVersion + 1, this.#now())) : this.#drop(key)),
     );
   }
 
   /** Keeps what was just written. A record too large for the tier is not cached, and the older copy is dropped: it is stale now. */
-  #cache(key: StoreKey, record: OpenRecord): OpenRecord {
+  #cache(key: TierKey, record: OpenRecord): OpenRecord {
     if (this.#closed || !this.#tier.set(key, record)) this.#tier.delete(key);
     return record;
   }
 
-  #drop(key: StoreKey): null {
+  #drop(key: TierKey): null {
     this.#tier.delete(key);
     return null;
   }
 
-  touch(key: StoreKey, expiresAt: number): Promise<boolean> {
+  touch(key: TierKey, expiresAt: number): Promise<boolean> {
     return this.#mutate(
       key,
-      () => this.backing.touch(key, expiresAt),
+      () => this.backing.touch(hexOf(key), expiresAt),
       (touched) => {
         const cached = this.#tier.peek(key);
         if (!touched) this.#tier.delete(key);
@@ -205,8 +214,8 @@ export class SealedRecordStore implements RecordStore {
     );
   }
 
-  delete(key: StoreKey): Promise<void> {
-    return this.#mutate(key, () => this.backing.delete(key), () => this.#tier.delete(key));
+  delete(key: TierKey): Promise<void> {
+    return this.#mutate(key, () => this.backing.delete(hexOf(key)), () => this.#tier.delete(key));
   }
 
   async deleteExpired(now: number): Promise<number> {
@@ -220,8 +229,9 @@ export class SealedRecordStore implements RecordStore {
     if (this.#closed) throw new SessionClosedError('the session store is closed');
     const listed: KeyedRecord[] = await this.backing.listByUser(userTag, limit).catch(storeFailure('listByUser'));
     const result: KeyedOpenRecord[] = [];
-    for (const { key, record } of listed) {
-      const open = await this.#openStored(key, record);
+    for (const { key: hex, record } of listed) {
+      const key = tierKeyOf(hex);
+      const open = await this.#openStored(key, hex, record);
       if (open) result.push({ key, record: open });
     }
     return result;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { VerifiedTokens } from '../../src/tier/token-map.ts';
+import { TokenClaims, VerifiedTokens } from '../../src/tier/token-map.ts';
 import { cacheManager, context, cookieHeaderFrom, HOUR, MINUTE, rejectsWithCode } from '../helpers/manager.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -88,7 +88,7 @@ describe('the verified-token map', () => {
 
   it('stays within its capacity, forgetting the oldest first', () => {
     const tokens = new VerifiedTokens(3);
-    const claims = { key: 'k'.repeat(64), expiresAt: 1, version: 1, stale: false };
+    const claims = TokenClaims.of('k'.repeat(32), Date.now(), 1, false);
     for (const value of ['a', 'b', 'c', 'd']) tokens.remember(value, claims);
     assert.equal(tokens.size, 3);
     assert.equal(tokens.get('a'), undefined);

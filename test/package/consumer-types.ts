@@ -118,6 +118,29 @@ uwsHandler(async (ex) => ex.writeStatus('200 OK'));
 void notAny;
 `;
 
+/** The Fastify plugin's types: checked only with fastify installed, as its declarations augment fastify's. */
+const FASTIFY_PLUGIN = `
+import Fastify from 'fastify';
+import { createSessionManager } from 'rockstar-session';
+import { sessionPlugin } from 'rockstar-session/fastify';
+
+declare module 'rockstar-session' {
+  interface SessionData { user_id: string; cart: string[] }
+}
+
+export async function app(): Promise<void> {
+  const manager = await createSessionManager({ storageType: 'cache', encryptionKey: new Uint8Array(32) });
+  const fastify = Fastify();
+  await fastify.register(sessionPlugin, { manager });
+  fastify.get('/cart', async (request) => {
+    const cart: string[] | undefined = request.session.data.cart;
+    // @ts-expect-error request.session.data is typed: no such key
+    request.session.data.crt = [];
+    return { cart };
+  });
+}
+`;
+
 /** Imports every entry point named (the ones in package.json's exports that need no optional peer): each must resolve with its types. */
 export function everyEntrySource(specifiers: readonly string[]): string {
   return specifiers.map((specifier, index) => `export * as entry${index} from '${specifier}';\n`).join('');
@@ -129,6 +152,7 @@ export const CONSUMER_SOURCES: Readonly<Record<string, string>> = {
   'node-adapter.ts': NODE_ADAPTER,
   'commonjs.cts': COMMONJS,
   'uws-adapter.ts': UWS_ADAPTER,
+  'fastify-plugin.ts': FASTIFY_PLUGIN,
 };
 
 export type Resolution = 'node16' | 'nodenext' | 'bundler';
@@ -159,6 +183,12 @@ export const TYPE_CHECKS: readonly TypeCheck[] = [
 export const UWS_TYPE_CHECKS: readonly TypeCheck[] = [
   { compiler: 'current', resolution: 'nodenext', skipLibCheck: true, files: ['uws-adapter.ts'] },
   { compiler: 'oldest', resolution: 'node16', skipLibCheck: true, files: ['uws-adapter.ts'] },
+];
+
+/** With fastify installed. */
+export const FASTIFY_TYPE_CHECKS: readonly TypeCheck[] = [
+  { compiler: 'current', resolution: 'nodenext', skipLibCheck: false, files: ['fastify-plugin.ts'] },
+  { compiler: 'oldest', resolution: 'node16', skipLibCheck: true, files: ['fastify-plugin.ts'] },
 ];
 
 /** The tsconfig.json of one check. */

@@ -17,7 +17,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { after, before, it } from 'node:test';
 import { promisify } from 'node:util';
 import { installConsumer, oldestTypeScriptCompiler, packTarball, REPO_ROOT, repoManifest } from '../../scripts/package-consumer.mjs';
-import { CONSUMER_SOURCES, TYPE_CHECKS, UWS_TYPE_CHECKS, everyEntrySource, tsconfigFor, type TypeCheck } from './consumer-types.ts';
+import { CONSUMER_SOURCES, FASTIFY_TYPE_CHECKS, TYPE_CHECKS, UWS_TYPE_CHECKS, everyEntrySource, tsconfigFor, type TypeCheck } from './consumer-types.ts';
 
 const run = promisify(execFile);
 const manifest = repoManifest() as unknown as { name: string; exports: Record<string, { types: string; default: string }>; main: string; types: string };
@@ -27,7 +27,7 @@ const manifest = repoManifest() as unknown as { name: string; exports: Record<st
  * installed. An entry added here needs a test that installs its peer, like
  * the uWS one at the end of this file.
  */
-const PEER_OF_ENTRY: Readonly<Record<string, string>> = { './uws': 'uWebSockets.js' };
+const PEER_OF_ENTRY: Readonly<Record<string, string>> = { './uws': 'uWebSockets.js', './fastify': 'fastify' };
 const specifier = (entry: string): string => (entry === '.' ? manifest.name : `${manifest.name}/${entry.slice(2)}`);
 const ENTRIES = Object.keys(manifest.exports);
 const PLAIN_ENTRIES = ENTRIES.filter((entry) => !(entry in PEER_OF_ENTRY));
@@ -191,4 +191,18 @@ it('with uWebSockets.js installed, rockstar-session/uws loads, type-checks and s
     unlinkSync(link);
   }
   assert.ok(!readdirSync(join(CONSUMER, 'node_modules')).includes('uWebSockets.js'));
+});
+
+it('rockstar-session/fastify loads without fastify (it uses Fastify for types only), and with it type-checks a typed plugin user', { timeout: 180_000 }, async () => {
+  const without = await inConsumer<Record<string, { exports: string[]; sameModule: boolean }>>(['entries.cjs', JSON.stringify([specifier('./fastify')])]);
+  assert.ok(without[specifier('./fastify')]!.exports.includes('sessionPlugin'), 'no fastify installed: the module still loads');
+  // A link to the repository's copy stands in for `npm install fastify` (its own dependencies resolve from there).
+  const link = join(CONSUMER, 'node_modules', 'fastify');
+  symlinkSync(join(REPO_ROOT, 'node_modules', 'fastify'), link, 'dir');
+  try {
+    const failures = (await typeCheck(FASTIFY_TYPE_CHECKS)).filter(Boolean);
+    assert.deepEqual(failures, [], failures.join('\n'));
+  } finally {
+    unlinkSync(link);
+  }
 });

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ENTRY_OVERHEAD_BYTES } from '../../src/tier/record-tier.ts';
 import { MemoryRecordStore } from '../../src/tier/memory-store.ts';
-import { randomKey, randomTag } from './contract.ts';
-import { draft, recordStoreContract } from './record-contract.ts';
+import { randomTag } from './contract.ts';
+import { draft, randomTierKey, recordStoreContract } from './record-contract.ts';
 
 recordStoreContract('cache (open records in process memory)', async () => {
   const store = new MemoryRecordStore({ maxBytes: 16 * 1024 * 1024 });
@@ -25,7 +25,7 @@ describe('the cache backend under memory pressure', () => {
   it('keeps its estimated bytes within cache.maxBytes however much is written', async () => {
     const maxBytes = 256 * 1024;
     const store = new MemoryRecordStore({ maxBytes });
-    for (let i = 0; i < 2000; i++) await store.insert(randomKey(), sized(900));
+    for (let i = 0; i < 2000; i++) await store.insert(randomTierKey(), sized(900));
     const stats = store.stats;
     assert.ok(stats.bytes <= maxBytes, `${stats.bytes} B held within a ${maxBytes} B budget`);
     assert.ok(stats.entries > 0 && stats.entries < 2000, `${stats.entries} entries kept`);
@@ -36,13 +36,13 @@ describe('the cache backend under memory pressure', () => {
 
   it('does not let a flood of one-shot sessions evict the sessions in use', async () => {
     const store = new MemoryRecordStore({ maxBytes: 512 * 1024 });
-    const inUse = Array.from({ length: 100 }, randomKey);
+    const inUse = Array.from({ length: 100 }, randomTierKey);
     for (const key of inUse) {
       await store.insert(key, sized(200));
       await store.find(key, 0); // its second request: it is in use
     }
     // 100k logins from one client, none of them used again.
-    for (let i = 0; i < 100_000; i++) await store.insert(randomKey(), sized(200));
+    for (let i = 0; i < 100_000; i++) await store.insert(randomTierKey(), sized(200));
     const kept = (await Promise.all(inUse.map((key) => store.find(key, 0)))).filter(Boolean).length;
     assert.equal(kept, inUse.length, 'every session in use survived the flood');
     assert.ok(store.stats.evictions > 90_000, `${store.stats.evictions} one-shot sessions evicted`);
@@ -52,7 +52,7 @@ describe('the cache backend under memory pressure', () => {
 
   it('evicts least-recently-used sessions in use only when they alone exceed the budget', async () => {
     const store = new MemoryRecordStore({ maxBytes: 256 * 1024 });
-    const keys = Array.from({ length: 1000 }, randomKey);
+    const keys = Array.from({ length: 1000 }, randomTierKey);
     for (const key of keys) {
       await store.insert(key, sized(200));
       await store.find(key, 0);
@@ -64,7 +64,7 @@ describe('the cache backend under memory pressure', () => {
   it('drops evicted sessions from the user index', async () => {
     const store = new MemoryRecordStore({ maxBytes: 64 * 1024 });
     const tag = randomTag();
-    for (let i = 0; i < 200; i++) await store.insert(randomKey(), sized(500, { userTag: tag }));
+    for (let i = 0; i < 200; i++) await store.insert(randomTierKey(), sized(500, { userTag: tag }));
     const listed = await store.listByUser(tag, 1000);
     assert.ok(listed.length > 0 && listed.length < 200);
     for (const { key } of listed) assert.ok(await store.find(key, 0));
@@ -72,7 +72,7 @@ describe('the cache backend under memory pressure', () => {
 
   it('refuses a session larger than it can hold with ERR_SESSION_DATA instead of dropping it', async () => {
     const store = new MemoryRecordStore({ maxBytes: 64 * 1024 });
-    const key = randomKey();
+    const key = randomTierKey();
     await assert.rejects(store.insert(key, sized(20 * 1024)), { code: 'ERR_SESSION_DATA' });
     assert.equal(await store.find(key, 0), null);
     await store.insert(key, sized(100));

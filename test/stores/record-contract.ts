@@ -11,7 +11,14 @@ import { describe, it } from 'node:test';
 import { prepareData } from '../../src/data/storable.ts';
 import type { RecordDraft } from '../../src/tier/open-record.ts';
 import type { RecordStore } from '../../src/tier/record-store.ts';
-import { randomKey, randomTag, T0 } from './contract.ts';
+import { randomBytes } from 'node:crypto';
+import type { TierKey } from '../../src/tier/tier-key.ts';
+import { randomTag, T0 } from './contract.ts';
+
+/** A store key as the tier holds it: 32 bytes in a latin1 string. */
+export function randomTierKey(): TierKey {
+  return randomBytes(32).toString('latin1');
+}
 
 export interface RecordStoreFixture {
   readonly store: RecordStore;
@@ -55,12 +62,12 @@ export function recordStoreContract(name: string, makeFixture: () => Promise<Rec
   describe(`RecordStore contract: ${name}`, () => {
     it('finds nothing under a key never written', () =>
       withStore(async (store) => {
-        assert.equal(await store.find(randomKey(), 0), null);
+        assert.equal(await store.find(randomTierKey(), 0), null);
       }));
 
     it('inserts at version 1 and reads back the same fields and data', () =>
       withStore(async (store) => {
-        const key = randomKey();
+        const key = randomTierKey();
         const written = draft({ userId: 'u', userTag: randomTag(), data: { cart: ['a', 'b'], when: new Date(T0), big: 2n ** 70n, bytes: Buffer.from('xyz') } });
         const stored = await store.insert(key, written);
         assert.equal(stored?.version, 1);
@@ -74,7 +81,7 @@ export function recordStoreContract(name: string, makeFixture: () => Promise<Rec
 
     it('refuses a second insert under the same key and keeps the first record', () =>
       withStore(async (store) => {
-        const key = randomKey();
+        const key = randomTierKey();
         await store.insert(key, draft({ data: { first: true } }));
         assert.equal(await store.insert(key, draft({ data: { second: true } })), null);
         assert.deepEqual((await store.find(key, 0))?.data, { first: true });
@@ -82,7 +89,7 @@ export function recordStoreContract(name: string, makeFixture: () => Promise<Rec
 
     it('updates only at the expected version, bumping it by one', () =>
       withStore(async (store) => {
-        const key = randomKey();
+        const key = randomTierKey();
         await store.insert(key, draft());
         const stored = await store.update(key, 1, draft({ data: { v: 2 } }));
         assert.equal(stored?.version, 2);
@@ -93,14 +100,14 @@ export function recordStoreContract(name: string, makeFixture: () => Promise<Rec
 
     it('refuses an update of a missing key (never an upsert)', () =>
       withStore(async (store) => {
-        const key = randomKey();
+        const key = randomTierKey();
         assert.equal(await store.update(key, 1, draft()), null);
         assert.equal(await store.find(key, 0), null);
       }));
 
     it('lets exactly one of several concurrent updates at one version win', () =>
       withStore(async (store) => {
-        const key = randomKey();
+        const key = randomTierKey();
         await store.insert(key, draft());
         const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.update(key, 1, draft({ data: { winner: i } }))));
         const winners = results.filter((r) => r !== null);
@@ -110,7 +117,7 @@ export function recordStoreContract(name: string, makeFixture: () => Promise<Rec
 
     it('touches expiresAt without changing the version or the data', () =>
       withStore(async (store) => {
-        const key = randomKey();
+        const key = randomTierKey();
         await store.insert(key, draft({ data: { kept: 1 } }));
         assert.equal(await store.touch(key, T0 + 999_000), true);
         const found = await store.find(key, 0);
@@ -118,16 +125,16 @@ export function recordStoreContract(name: string, makeFixture: () => Promise<Rec
         assert.equal(found?.version, 1);
         assert.deepEqual(found?.data, { kept: 1 });
         assert.ok(await store.update(key, 1, draft()), 'a touch must not break the CAS version');
-        assert.equal(await store.touch(randomKey(), T0), false, 'a missing key is not touched');
+        assert.equal(await store.touch(randomTierKey(), T0), false, 'a missing key is not touched');
       }));
 
     it('deletes idempotently, and nothing revives a deleted record', () =>
       withStore(async (store) => {
-        const key = randomKey();
+        const key = randomTierKey();
         await store.insert(key, draft());
         await store.delete(key);
         await store.delete(key);
-        await store.delete(randomKey());
+        await store.delete(randomTierKey());
         assert.equal(await store.find(key, 0), null);
         assert.equal(store.peek(key, 0) ?? null, null);
         assert.equal(await store.update(key, 1, draft()), null);
@@ -137,7 +144,7 @@ export function recordStoreContract(name: string, makeFixture: () => Promise<Rec
 
     it('answers a record it holds synchronously through peek, and the same record find gives', () =>
       withStore(async (store) => {
-        const key = randomKey();
+        const key = randomTierKey();
         const stored = await store.insert(key, draft());
         assert.equal(store.peek(key, 0), stored);
         assert.equal(await store.find(key, 0), stored);
@@ -145,7 +152,7 @@ export function recordStoreContract(name: string, makeFixture: () => Promise<Rec
 
     it('hands out records whose data a reader cannot have changed: a write makes a new record', () =>
       withStore(async (store) => {
-        const key = randomKey();
+        const key = randomTierKey();
         const first = (await store.insert(key, draft({ data: { list: [1] } })))!;
         const second = (await store.update(key, 1, draft({ data: { list: [1, 2] } })))!;
         assert.notEqual(first, second);
@@ -154,18 +161,18 @@ export function recordStoreContract(name: string, makeFixture: () => Promise<Rec
 
     it('still returns an expired record until cleanup removes it', () =>
       withStore(async (store) => {
-        const key = randomKey();
+        const key = randomTierKey();
         await store.insert(key, draft({ expiresAt: T0 - 1 }));
         assert.equal((await store.find(key, 0))?.expiresAt, T0 - 1);
       }));
 
     it('removes exactly the expired records on deleteExpired and counts them', () =>
       withStore(async (store) => {
-        const expired = Array.from({ length: 5 }, randomKey);
-        const live = Array.from({ length: 3 }, randomKey);
+        const expired = Array.from({ length: 5 }, randomTierKey);
+        const live = Array.from({ length: 3 }, randomTierKey);
         for (const key of expired) await store.insert(key, draft({ expiresAt: T0 - 1000 }));
         for (const key of live) await store.insert(key, draft({ expiresAt: T0 + 1000 }));
-        const boundary = randomKey();
+        const boundary = randomTierKey();
         await store.insert(boundary, draft({ expiresAt: T0 }));
         assert.equal(await store.deleteExpired(T0), 6, 'expiresAt <= now counts as expired');
         for (const key of [...expired, boundary]) assert.equal(await store.find(key, 0), null);
@@ -175,9 +182,9 @@ export function recordStoreContract(name: string, makeFixture: () => Promise<Rec
     it('lists the records of one user tag, bounded by the limit, and follows a tag change', () =>
       withStore(async (store) => {
         const tag = randomTag();
-        const mine = Array.from({ length: 4 }, randomKey);
+        const mine = Array.from({ length: 4 }, randomTierKey);
         for (const key of mine) await store.insert(key, draft({ userTag: tag }));
-        await store.insert(randomKey(), draft({ userTag: randomTag() }));
+        await store.insert(randomTierKey(), draft({ userTag: randomTag() }));
         const listed = await store.listByUser(tag, 100);
         assert.deepEqual(listed.map((r) => r.key).sort(), [...mine].sort());
         assert.equal((await store.listByUser(tag, 2)).length, 2);
@@ -190,12 +197,12 @@ export function recordStoreContract(name: string, makeFixture: () => Promise<Rec
 
     it('refuses every call after close with ERR_SESSION_CLOSED, and closes idempotently', async () => {
       const fixture = await makeFixture();
-      const key = randomKey();
+      const key = randomTierKey();
       await fixture.store.insert(key, draft());
       await fixture.store.close();
       await fixture.store.close();
       await assert.rejects(fixture.store.find(key, 0), { code: 'ERR_SESSION_CLOSED' });
-      await assert.rejects(fixture.store.insert(randomKey(), draft()), { code: 'ERR_SESSION_CLOSED' });
+      await assert.rejects(fixture.store.insert(randomTierKey(), draft()), { code: 'ERR_SESSION_CLOSED' });
       await fixture.cleanup();
     });
   });

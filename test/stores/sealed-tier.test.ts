@@ -9,10 +9,11 @@ import { KeyRing } from '../../src/crypto/aead.ts';
 import { InlineSealer } from '../../src/crypto/sealer.ts';
 import type { RecordWrite, StoreKey, StoredRecord } from '../../src/stores/store.ts';
 import { SealedRecordStore } from '../../src/tier/sealed-store.ts';
+import { hexOf } from '../../src/tier/tier-key.ts';
 import { testKey } from '../helpers/manager.ts';
 import { SharedMemoryStore } from '../helpers/shared-store.ts';
-import { randomKey, T0 } from './contract.ts';
-import { draft, recordStoreContract } from './record-contract.ts';
+import { T0 } from './contract.ts';
+import { draft, randomTierKey, recordStoreContract } from './record-contract.ts';
 
 /** A backing store that counts reads and can be made to fail or stall. */
 class InstrumentedStore extends SharedMemoryStore {
@@ -49,15 +50,15 @@ recordStoreContract('sealed tier over a shared persistent store', async () => {
 describe('the sealed tier in front of a persistent store', () => {
   it('keeps only sealed bytes in the persistent store: no data, id or user agent in the clear', async () => {
     const { backing, tier } = layered();
-    const key = randomKey();
+    const key = randomTierKey();
     await tier.insert(key, draft({ userAgent: 'Mozilla/5.0 secret-agent', data: { card: 'plaintext-secret-4111' } }));
-    const stored = Buffer.from(backing.records.get(key)!.sealed).toString('latin1');
+    const stored = Buffer.from(backing.records.get(hexOf(key))!.sealed).toString('latin1');
     assert.doesNotMatch(stored, /plaintext-secret|secret-agent|AAAAAAAA/);
   });
 
   it('serves repeated reads from memory within staleMs, then asks the store again', async () => {
     const { backing, tier, advance } = layered(1000);
-    const key = randomKey();
+    const key = randomTierKey();
     await tier.insert(key, draft());
     const readsAfterInsert = backing.reads;
     await tier.find(key, 0);
@@ -74,7 +75,7 @@ describe('the sealed tier in front of a persistent store', () => {
     const shared = new InstrumentedStore();
     const nodeA = layered(60_000, shared, key);
     const nodeB = layered(60_000, shared, key);
-    const storeKey = randomKey();
+    const storeKey = randomTierKey();
     await nodeA.tier.insert(storeKey, draft({ data: { v: 1 } }));
     assert.deepEqual((await nodeB.tier.find(storeKey, 0))?.data, { v: 1 }, 'node B caches version 1');
     await nodeA.tier.update(storeKey, 1, draft({ data: { v: 2 } }));
@@ -86,9 +87,9 @@ describe('the sealed tier in front of a persistent store', () => {
 
   it('refuses a stale CAS rather than losing the other write, and reads fresh after it', async () => {
     const { backing, tier } = layered(1000);
-    const key = randomKey();
+    const key = randomTierKey();
     await tier.insert(key, draft({ data: { mine: 1 } }));
-    await backing.update(key, 1, backing.records.get(key)!); // "another process" wrote version 2
+    await backing.update(hexOf(key), 1, backing.records.get(hexOf(key))!); // "another process" wrote version 2
     assert.equal((await tier.find(key, 0))?.version, 1, 'stale read within staleMs');
     assert.equal(await tier.update(key, 1, draft()), null, 'the stale version cannot overwrite');
     assert.equal((await tier.find(key, 0))?.version, 2, 'a refused write drops the cached copy: the next read is fresh');
@@ -96,7 +97,7 @@ describe('the sealed tier in front of a persistent store', () => {
 
   it('does not claim a write the backing store failed, and keeps the old record readable', async () => {
     const { backing, tier } = layered(60_000);
-    const key = randomKey();
+    const key = randomTierKey();
     await tier.insert(key, draft({ data: { first: true } }));
     backing.failWrites = true;
     await assert.rejects(tier.update(key, 1, draft({ data: { second: true } })), { code: 'ERR_SESSION_STORE', message: /ENOSPC/ });
@@ -108,7 +109,7 @@ describe('the sealed tier in front of a persistent store', () => {
 
   it('never caches a read that raced with this process\'s delete (no revival from the cache)', async () => {
     const { backing, tier } = layered(60_000);
-    const key = randomKey();
+    const key = randomTierKey();
     await tier.insert(key, draft());
     tier.peek(key, 0);
     const other = layered(60_000, backing).tier; // "a cold process": its first read goes to the store
@@ -125,7 +126,7 @@ describe('the sealed tier in front of a persistent store', () => {
 
   it('shares one backing read among concurrent misses of one key', async () => {
     const { backing, tier } = layered(1000);
-    const key = randomKey();
+    const key = randomTierKey();
     const writer = layered(1000, backing).tier;
     await writer.insert(key, draft());
     const before = backing.reads;
@@ -135,7 +136,7 @@ describe('the sealed tier in front of a persistent store', () => {
 
   it('with staleMs 0 sends every read to the store', async () => {
     const { backing, tier } = layered(0);
-    const key = randomKey();
+    const key = randomTierKey();
     await tier.insert(key, draft());
     const before = backing.reads;
     await tier.find(key, 0);
@@ -145,10 +146,10 @@ describe('the sealed tier in front of a persistent store', () => {
 
   it('reads a record moved to another key, or sealed under a foreign key, as missing and reports it', async () => {
     const { backing, tier, errors } = layered(0);
-    const key = randomKey();
+    const key = randomTierKey();
     await tier.insert(key, draft());
-    const moved = randomKey();
-    backing.records.set(moved, backing.records.get(key)!);
+    const moved = randomTierKey();
+    backing.records.set(hexOf(moved), backing.records.get(hexOf(key))!);
     assert.equal(await tier.find(moved, 0), null);
     const foreign = layered(0, backing).tier;
     assert.equal(await foreign.find(key, 0), null, 'sealed under another encryption key');
