@@ -26,7 +26,12 @@ export interface HttpExchange {
   readonly query: string;
   /** What the session manager needs: cookie, client address, user agent, and where its Set-Cookie goes. */
   readonly ctx: ExchangeContext;
-  /** A copied request header (lower-case name): cookie, user-agent, content-type, content-length, or one listed in options.headers. */
+  /**
+   * A copied request header (lower-case name): cookie, user-agent, content-type, content-length,
+   * x-forwarded-for behind trusted proxies, or one listed in options.headers. Repeated lines are
+   * read as node:http reads them: cookie joined with '; ', single-valued headers (user-agent,
+   * content-type, referer, …) their first line, all others joined with ', '.
+   */
   header(name: string): string | undefined;
   /** The client went away; nothing more can be written. */
   readonly aborted: boolean;
