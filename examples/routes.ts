@@ -5,7 +5,7 @@
 import type { ExchangeHandler, HttpExchange } from '../src/http/exchange.ts';
 import { HttpError } from '../src/http/http-error.ts';
 import { SessionError, type Session, type SessionManager } from '../src/index.ts';
-import { authenticateUser, isUsername, requireSession } from './auth.ts';
+import { authenticateUser, isUsername, requireSession, type User } from './auth.ts';
 
 export interface Route {
   readonly method: 'GET' | 'POST' | 'DELETE';
@@ -32,6 +32,42 @@ async function currentSession(manager: SessionManager, exchange: HttpExchange): 
   }
 }
 
+/** The session was destroyed or expired meanwhile (as opposed to a store that failed). */
+function isGone(error: unknown): boolean {
+  return error instanceof SessionError && (error.code === 'ERR_SESSION_NOT_FOUND' || error.code === 'ERR_SESSION_EXPIRED');
+}
+
+/**
+ * A new session holding `data` for the user named in exchange.ctx; save()
+ * stores it and sets its cookie. Its id was never sent anywhere, so it needs
+ * no regenerate.
+ */
+async function startSession(manager: SessionManager, exchange: HttpExchange, data: Record<string, unknown>): Promise<void> {
+  const session = await manager.create(exchange.ctx);
+  Object.assign(session.data, data);
+  await manager.save(exchange.ctx, session);
+}
+
+/**
+ * The request's own session, now logged in, under a fresh id: at a privilege
+ * change, whoever knew the old id (session fixation) must hold a dead one.
+ * regenerate() stores the data under the new id, removes the old one and
+ * sets the new cookie.
+ */
+async function renewForLogin(manager: SessionManager, exchange: HttpExchange, session: Session, user: User, loggedIn: Record<string, unknown>): Promise<void> {
+  session.userId = user.id;
+  Object.assign(session.data, loggedIn);
+  try {
+    await manager.regenerate(exchange.ctx, session);
+  } catch (error) {
+    // Gone since we read it: a double-submitted form whose twin request regenerated it first (or a logout in
+    // another tab). No reason to refuse a correct password: carry on in a new session, with what this request
+    // read of the old one.
+    if (!isGone(error)) throw error;
+    await startSession(manager, exchange, session.data);
+  }
+}
+
 export function appRoutes(manager: SessionManager): Route[] {
   const login: ExchangeHandler = async (exchange) => {
     const { username, password } = await exchange.readFields();
@@ -45,18 +81,13 @@ export function appRoutes(manager: SessionManager): Route[] {
       return;
     }
     exchange.ctx.userId = user.id;
+    const loggedIn = { user_id: user.id, username: user.username, roles: user.roles, login_time: new Date() };
     // Keep what a visitor gathered before logging in (their cart), unless it was someone else's session.
-    let session = await currentSession(manager, exchange);
-    if (session && session.data.user_id !== undefined && session.data.user_id !== user.id) {
-      await manager.destroy(exchange.ctx, session.id);
-      session = null;
-    }
-    session ??= await manager.create(exchange.ctx);
-    session.userId = user.id;
-    Object.assign(session.data, { user_id: user.id, username: user.username, roles: user.roles, login_time: new Date() });
-    // A fresh id at the privilege change: whoever knew the old id (session fixation) holds a dead one.
-    // regenerate() stores the data under the new id, removes the old one and sets the new cookie.
-    await manager.regenerate(exchange.ctx, session);
+    const session = await currentSession(manager, exchange);
+    const mine = session !== null && (session.data.user_id === undefined || session.data.user_id === user.id);
+    if (session && !mine) await manager.destroy(exchange.ctx, session.id);
+    if (session && mine) await renewForLogin(manager, exchange, session, user, loggedIn);
+    else await startSession(manager, exchange, loggedIn);
     exchange.json(200, { message: 'Logged in successfully', user: { user_id: user.id, username: user.username, roles: user.roles } });
   };
 

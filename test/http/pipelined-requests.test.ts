@@ -102,7 +102,7 @@ for (const server of SERVERS) {
               const { productId } = await exchange.readFields();
               entered();
               await gate;
-              const items = await manager.update<unknown[]>(session.id, 'cart', (cart = []) => [...cart, productId]);
+              const items = await manager.update(session.id, 'cart', (cart) => [...(Array.isArray(cart) ? cart : []), productId], exchange.ctx);
               exchange.json(200, { items });
             }),
           },
