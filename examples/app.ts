@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const trustedProxies = process.env.TRUSTED_PROXIES ? process.env.TRUSTED_PROXIES.split(',').map((s) => s.trim()) : [];
 
   const manager = await createSessionManager(env.config);
-  const app = await startApp({ manager, port, host: process.env.HOST || '127.0.0.1', server, adapter: { trustedProxies } });
+  const app = await startApp({ manager, port, host: process.env.HOST || '127.0.0.1', server, adapter: { trustedProxies }, trustedOrigins: env.trustedOrigins });
   console.log(`rockstar-session example (${server}, ${env.config.storageType} store) listening on ${app.url}`);
 
   let stopping = false;

@@ -6,11 +6,22 @@ import type { ExchangeHandler, HttpExchange } from '../src/http/exchange.ts';
 import { HttpError } from '../src/http/http-error.ts';
 import { SessionError, type Session, type SessionManager } from '../src/index.ts';
 import { authenticateUser, isUsername, requireSession, type User } from './auth.ts';
+import { SAME_ORIGIN_HEADERS, sameOriginOnly } from './same-origin.ts';
 
 export interface Route {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly handler: ExchangeHandler;
+  /** Request headers the handler reads beyond the session's own (the uWS adapter copies only those it is told about). */
+  readonly headers?: readonly string[];
+}
+
+export interface RouteOptions {
+  /**
+   * Origins besides the app's own whose pages may post to it (a front end
+   * served from another origin you own), e.g. ['https://shop.example.com'].
+   */
+  readonly trustedOrigins?: readonly string[];
 }
 
 /** A cart is bounded like anything a client can grow. */
@@ -68,7 +79,7 @@ async function renewForLogin(manager: SessionManager, exchange: HttpExchange, se
   }
 }
 
-export function appRoutes(manager: SessionManager): Route[] {
+export function appRoutes(manager: SessionManager, options: RouteOptions = {}): Route[] {
   const login: ExchangeHandler = async (exchange) => {
     const { username, password } = await exchange.readFields();
     if (!isUsername(username) || typeof password !== 'string') {
@@ -133,12 +144,21 @@ export function appRoutes(manager: SessionManager): Route[] {
     { refresh: false },
   );
 
+  // Every route that changes state, the login included (login CSRF), refuses cross-site requests: see same-origin.ts.
+  const trusted = new Set(options.trustedOrigins ?? []);
+  const changesState = (method: 'POST' | 'DELETE', path: string, handler: ExchangeHandler): Route => ({
+    method,
+    path,
+    handler: sameOriginOnly(handler, trusted),
+    headers: SAME_ORIGIN_HEADERS,
+  });
+
   return [
-    { method: 'POST', path: '/login', handler: login },
+    changesState('POST', '/login', login),
     { method: 'GET', path: '/profile', handler: profile },
-    { method: 'POST', path: '/cart/items', handler: addCartItem },
+    changesState('POST', '/cart/items', addCartItem),
     { method: 'GET', path: '/cart', handler: getCart },
-    { method: 'DELETE', path: '/cart', handler: clearCart },
-    { method: 'POST', path: '/logout', handler: logout },
+    changesState('DELETE', '/cart', clearCart),
+    changesState('POST', '/logout', logout),
   ];
 }

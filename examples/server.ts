@@ -24,6 +24,8 @@ export interface StartOptions {
   readonly adapter?: AdapterOptions;
   /** Replace or add routes (tests mount slow or failing handlers this way). */
   readonly routes?: readonly Route[];
+  /** Other origins whose pages may post to the app (see same-origin.ts). */
+  readonly trustedOrigins?: readonly string[];
 }
 
 export interface RunningApp {
@@ -39,7 +41,7 @@ const notFound: ExchangeHandler = (exchange) => {
 };
 
 export async function startApp(options: StartOptions): Promise<RunningApp> {
-  const routes = [...(options.routes ?? []), ...appRoutes(options.manager)];
+  const routes = [...(options.routes ?? []), ...appRoutes(options.manager, { trustedOrigins: options.trustedOrigins ?? [] })];
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
   return options.server === 'node' ? startNode(routes, host, port, options.adapter) : startUws(routes, host, port, options.adapter);
@@ -48,7 +50,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
 function startUws(routes: readonly Route[], host: string, port: number, adapter: AdapterOptions | undefined): Promise<RunningApp> {
   const app = uWS.App();
   for (const route of routes) {
-    const handler = uwsHandler(route.handler, adapter);
+    const handler = uwsHandler(route.handler, withHeaders(adapter, route.headers));
     if (route.method === 'GET') app.get(route.path, handler);
     else if (route.method === 'POST') app.post(route.path, handler);
     else app.del(route.path, handler);
@@ -76,6 +78,12 @@ function startUws(routes: readonly Route[], host: string, port: number, adapter:
       });
     });
   });
+}
+
+/** The adapter options, also copying the headers a route reads. */
+function withHeaders(adapter: AdapterOptions | undefined, headers: readonly string[] | undefined): AdapterOptions | undefined {
+  if (headers === undefined || headers.length === 0) return adapter;
+  return { ...adapter, headers: [...new Set([...(adapter?.headers ?? []), ...headers])] };
 }
 
 function startNode(routes: readonly Route[], host: string, port: number, adapter: AdapterOptions | undefined): Promise<RunningApp> {

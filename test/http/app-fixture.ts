@@ -100,6 +100,8 @@ export interface TestAppOptions {
   readonly routes?: (manager: SessionManager) => Route[];
   /** Wraps the manager the app sees (to inject failures or delays). */
   readonly wrapManager?: (manager: SessionManager) => SessionManager;
+  /** Other origins whose pages may post to the app. */
+  readonly trustedOrigins?: readonly string[];
 }
 
 export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
@@ -120,6 +122,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
       server: options.server,
       adapter: { onError: (error, request) => void logged.push({ error, request }), ...options.adapter },
       ...(options.routes ? { routes: options.routes(seen) } : {}),
+      ...(options.trustedOrigins ? { trustedOrigins: options.trustedOrigins } : {}),
     });
   } catch (error) {
     await manager.close();

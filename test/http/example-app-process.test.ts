@@ -117,8 +117,24 @@ describe('sessionConfigFromEnv', () => {
     assert.deepEqual(warnings, []);
   });
 
-  it('marks the cookie Secure with COOKIE_SECURE=1', () => {
-    assert.equal(sessionConfigFromEnv({ SESSION_KEY: key, COOKIE_SECURE: '1' }).config.cookieSecure, true);
+  it('marks the cookie Secure with COOKIE_SECURE=1, and names it __Host-rockstar_session (Path=/, no Domain)', () => {
+    const { config } = sessionConfigFromEnv({ SESSION_KEY: key, COOKIE_SECURE: '1' });
+    assert.equal(config.cookieSecure, true);
+    assert.equal(config.cookieName, '__Host-rockstar_session');
+    assert.equal(config.cookiePath, '/');
+    assert.equal(config.cookieDomain, undefined);
+    assert.equal(sessionConfigFromEnv({ SESSION_KEY: key }).config.cookieName, 'rockstar_session');
+  });
+
+  it('reads TRUSTED_ORIGINS as origins, and refuses what is not one, saying why', () => {
+    assert.deepEqual(sessionConfigFromEnv({ SESSION_KEY: key }).trustedOrigins, []);
+    assert.deepEqual(sessionConfigFromEnv({ SESSION_KEY: key, TRUSTED_ORIGINS: 'https://Shop.Example.com, http://127.0.0.1:3000/' }).trustedOrigins, [
+      'https://shop.example.com',
+      'http://127.0.0.1:3000',
+    ]);
+    assert.throws(() => sessionConfigFromEnv({ SESSION_KEY: key, TRUSTED_ORIGINS: 'https://shop.example.com/app' }), /TRUSTED_ORIGINS: .* is not an origin .*did you mean https:\/\/shop\.example\.com\?/);
+    assert.throws(() => sessionConfigFromEnv({ SESSION_KEY: key, TRUSTED_ORIGINS: 'shop.example.com' }), /TRUSTED_ORIGINS: "shop\.example\.com" is not a URL/);
+    assert.throws(() => sessionConfigFromEnv({ SESSION_KEY: key, TRUSTED_ORIGINS: 'ftp://shop.example.com' }), /not an http\(s\) origin/);
   });
 
   it('needs MYSQL_URL for the database store', () => {
