@@ -10,6 +10,7 @@ import { nodeHandler } from '../src/http/node.ts';
 import type { AdapterOptions } from '../src/http/options.ts';
 import { uwsHandler } from '../src/http/uws.ts';
 import type { SessionManager } from '../src/index.ts';
+import { ListenError, probeListenFailure } from './listen-error.ts';
 import { appRoutes, type Route } from './routes.ts';
 
 export type ServerKind = 'uws' | 'node';
@@ -57,9 +58,11 @@ function startUws(routes: readonly Route[], host: string, port: number, adapter:
   }
   app.any('/*', uwsHandler(notFound, adapter));
   return new Promise((resolve, reject) => {
-    app.listen(host, port, (listenSocket) => {
+    // Exclusive: by default uWS sets SO_REUSEPORT, so a second copy of the app on a port in use would
+    // start without a word and quietly take half of the first one's connections.
+    listenExclusive(app, host, port, (listenSocket) => {
       if (!listenSocket) {
-        reject(new Error(`uWS could not listen on ${host}:${port}`));
+        void probeListenFailure(host, port).then((code) => reject(new ListenError(host, port, code)));
         return;
       }
       const bound = uWS.us_socket_local_port(listenSocket);
@@ -78,6 +81,15 @@ function startUws(routes: readonly Route[], host: string, port: number, adapter:
       });
     });
   });
+}
+
+/** uWS.ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT (exported at run time as uWS.LIBUS_LISTEN_EXCLUSIVE_PORT). */
+const EXCLUSIVE_PORT = 1;
+
+/** app.listen(host, port, options, cb): accepted by uWS.js (it reads the numbers between host and callback), missing from its types. */
+function listenExclusive(app: uWS.TemplatedApp, host: string, port: number, callback: (listenSocket: uWS.us_listen_socket | false) => void): void {
+  const listen = app.listen as unknown as (host: string, port: number, options: number, cb: typeof callback) => uWS.TemplatedApp;
+  listen.call(app, host, port, EXCLUSIVE_PORT, callback);
 }
 
 /** The adapter options, also copying the headers a route reads. */
@@ -100,9 +112,10 @@ function startNode(routes: readonly Route[], host: string, port: number, adapter
     listener(req, res);
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException): void => reject(new ListenError(host, port, error.code));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       const bound = (server.address() as AddressInfo).port;
       resolve({
         port: bound,

@@ -105,6 +105,56 @@ describe('the example app as a process', () => {
   });
 });
 
+/** Runs the app (filesystem store in a fresh directory, a key: no warnings) until it exits by itself, bounded, with its output. */
+function runToExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rockstar-app-'));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', APP], {
+      env: { ...process.env, HOST: '127.0.0.1', SESSION_STORE: 'filesystem', SESSION_DIR: dir, SESSION_KEY: randomBytes(32).toString('base64'), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`app did not exit within ${PROCESS_TIMEOUT_MS} ms:\n${stdout}${stderr}`));
+    }, PROCESS_TIMEOUT_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+describe('the example app on a port that is taken', () => {
+  it('exits 1 with one line saying the port is in use, on uWS and on node:http, when another copy holds it', async () => {
+    const first = await startApp({ SESSION_STORE: 'cache', SESSION_KEY: randomBytes(32).toString('base64') });
+    try {
+      const port = new URL(first.url).port;
+      for (const server of ['uws', 'node']) {
+        const second = await runToExit({ PORT: port, HTTP_SERVER: server });
+        assert.equal(second.code, 1, `${server}: ${second.stdout}${second.stderr}`);
+        assert.equal(second.stdout, '', `${server} printed nothing else`);
+        assert.equal(second.stderr.trimEnd().split('\n').length, 1, `${server}: one line, no stack trace:\n${second.stderr}`);
+        assert.match(second.stderr, new RegExp(`^error: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`), server);
+      }
+      // The first copy still has the port to itself, and serves.
+      assert.equal(await loginAndProfile(first.url), 200);
+    } finally {
+      assert.equal(await exitOf(first.child, 'SIGTERM'), 0);
+    }
+  });
+
+  it('exits 1 with one line for a malformed TRUSTED_PROXIES entry', async () => {
+    const run = await runToExit({ PORT: '0', TRUSTED_PROXIES: 'localhost' });
+    assert.equal(run.code, 1);
+    assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /^error: ERR_SESSION_CONFIG: trustedProxies\[0\] must be an address or CIDR range/);
+  });
+});
+
 describe('sessionConfigFromEnv', () => {
   const key = randomBytes(32).toString('base64');
 
