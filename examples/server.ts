@@ -27,7 +27,29 @@ export interface StartOptions {
   readonly routes?: readonly Route[];
   /** Other origins whose pages may post to the app (see same-origin.ts). */
   readonly trustedOrigins?: readonly string[];
+  /** node:http only: how long a client may take to send a request (uWS has its own, fixed rule: see below). */
+  readonly nodeTimeouts?: Partial<NodeTimeouts>;
 }
+
+export interface NodeTimeouts {
+  /** To send the request head. Node's default is 60 s. */
+  readonly headersMs: number;
+  /** To send the whole request, head and body. Node's default is 300 s: a body trickled a byte at a time held a connection for 5 minutes. */
+  readonly requestMs: number;
+  /** How often node looks for requests past those deadlines (its default, 30 s, would stretch them by up to that). */
+  readonly checkEveryMs: number;
+}
+
+/**
+ * Slow clients (slowloris): a connection is cut when its request does not
+ * arrive in time. These match what uWS does by itself, which cannot be
+ * configured: 10 s to send the request head, and a body must keep coming
+ * at 16 KiB/s or more, or the connection is closed 10 s after its last
+ * sufficient progress (HttpContext.h, HTTP_IDLE_TIMEOUT_S and
+ * HTTP_RECEIVE_THROUGHPUT_BYTES; its timers tick every 4 s, so 10 to 14 s). The example's bodies are a few hundred
+ * bytes: 10 s for the whole request is plenty.
+ */
+export const NODE_TIMEOUTS: NodeTimeouts = Object.freeze({ headersMs: 10_000, requestMs: 10_000, checkEveryMs: 1_000 });
 
 export interface RunningApp {
   readonly port: number;
@@ -45,7 +67,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   const routes = [...(options.routes ?? []), ...appRoutes(options.manager, { trustedOrigins: options.trustedOrigins ?? [] })];
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
-  return options.server === 'node' ? startNode(routes, host, port, options.adapter) : startUws(routes, host, port, options.adapter);
+  if (options.server === 'node') return startNode(routes, host, port, options.adapter, { ...NODE_TIMEOUTS, ...options.nodeTimeouts });
+  return startUws(routes, host, port, options.adapter);
 }
 
 function startUws(routes: readonly Route[], host: string, port: number, adapter: AdapterOptions | undefined): Promise<RunningApp> {
@@ -98,14 +121,15 @@ function withHeaders(adapter: AdapterOptions | undefined, headers: readonly stri
   return { ...adapter, headers: [...new Set([...(adapter?.headers ?? []), ...headers])] };
 }
 
-function startNode(routes: readonly Route[], host: string, port: number, adapter: AdapterOptions | undefined): Promise<RunningApp> {
+function startNode(routes: readonly Route[], host: string, port: number, adapter: AdapterOptions | undefined, timeouts: NodeTimeouts): Promise<RunningApp> {
   const table = new Map<string, ReturnType<typeof nodeHandler>>();
   for (const route of routes) {
     const key = `${route.method} ${route.path}`;
     if (!table.has(key)) table.set(key, nodeHandler(route.handler, adapter));
   }
   const fallback = nodeHandler(notFound, adapter);
-  const server = createServer((req, res) => {
+  const serverOptions = { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkEveryMs };
+  const server = createServer(serverOptions, (req, res) => {
     const url = req.url ?? '/';
     const mark = url.indexOf('?');
     const listener = table.get(`${req.method} ${mark === -1 ? url : url.slice(0, mark)}`) ?? fallback;
