@@ -25,8 +25,8 @@
  */
 import type { ExchangeHandler, HttpExchange } from '../src/http/exchange.ts';
 
-/** Request headers the check reads (the uWS adapter copies only those it is told about). */
-export const SAME_ORIGIN_HEADERS: readonly string[] = ['sec-fetch-site', 'origin', 'host'];
+/** Request headers the check reads beyond Host (the uWS adapter copies only those it is told about). */
+export const SAME_ORIGIN_HEADERS: readonly string[] = ['sec-fetch-site', 'origin'];
 
 /** Whether `exchange` comes from this app's own pages (or from no browser at all). */
 export function isSameOrigin(exchange: HttpExchange, trustedOrigins: ReadonlySet<string>): boolean {

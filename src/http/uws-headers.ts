@@ -51,6 +51,7 @@ export class CopiedHeaders {
   userAgent: string | undefined = undefined;
   contentType: string | undefined = undefined;
   contentLength: string | undefined = undefined;
+  host: string | undefined = undefined;
   /** Only gathered when trusted proxies are configured: otherwise nothing reads it. */
   forwardedFor: string | undefined = undefined;
   /** The headers listed in the adapter's `headers` option that were present. */
@@ -75,6 +76,9 @@ function addHeaderLine(name: string, value: string): void {
       break;
     case 'content-length':
       if (target.contentLength === undefined) target.contentLength = value;
+      break;
+    case 'host':
+      if (target.host === undefined) target.host = value;
       break;
     case 'x-forwarded-for':
       if (wantForwardedFor) target.forwardedFor = target.forwardedFor === undefined ? value : `${target.forwardedFor}, ${value}`;
@@ -112,6 +116,7 @@ export function copyRequestHeaders(req: HttpRequest, forwardedFor: boolean, extr
   headers.userAgent = asLatin1(headers.userAgent);
   headers.contentType = asLatin1(headers.contentType);
   headers.contentLength = asLatin1(headers.contentLength);
+  headers.host = asLatin1(headers.host);
   headers.forwardedFor = asLatin1(headers.forwardedFor);
   if (headers.extra !== null) for (const [name, value] of headers.extra) headers.extra.set(name, asLatin1(value) as string);
   return headers;

@@ -123,6 +123,8 @@ class UwsExchange extends ExchangeBase {
         return headers.contentType || undefined;
       case 'content-length':
         return headers.contentLength || undefined;
+      case 'host':
+        return headers.host || undefined;
       case 'x-forwarded-for':
         if (headers.forwardedFor !== undefined) return headers.forwardedFor || undefined;
     }
