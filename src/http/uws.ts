@@ -102,7 +102,7 @@ class UwsExchange extends ExchangeBase {
     this.ctx = new ExchangeContext(headers.cookie || undefined, headers.userAgent || undefined, this);
     if (this.method === 'GET' || this.method === 'HEAD') {
       this.#body = null;
-      scheduleStart(this);
+      this.requestReceived();
     } else {
       this.#body = collectBody(res, headers.contentLength || undefined, options.maxBodyBytes, this);
     }
@@ -158,7 +158,13 @@ class UwsExchange extends ExchangeBase {
   /** Runs the handler, unless the client (or uWS, for a pipelined request behind this one) closed the connection first. */
   start(): boolean {
     if (this.#aborted) return false;
-    runExchange(this, this.#handler);
+    try {
+      runExchange(this, this.#handler);
+    } catch (error) {
+      // runExchange answers whatever the handler throws; this is for a failure to answer at all. Caught here so
+      // that the other requests of this turn still start.
+      this.options.onError(error, { method: this.method, path: this.path });
+    }
     return true;
   }
 
