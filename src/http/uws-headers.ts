@@ -14,6 +14,14 @@
  * - every other header: the lines joined with ', '.
  * An empty line counts as present, as in node ('' then 'a' gives ', a').
  *
+ * The cost is forEach's own: two strings and one call into JS per line,
+ * about 80 ns a line, where getHeader() of an absent name is nearly free
+ * (a bloom filter). Measured by scripts/measure-uws-headers.ts (Node 20, a
+ * busy 2-core machine): 250 ns for host + cookie against 130 ns for the two
+ * getHeader() calls it replaces, 440 against 145 ns for curl's 4 lines,
+ * 1.45 against 0.16 µs for a browser's 15. There is no cheaper way to see
+ * a second line: uWS.js offers no getHeaders().
+ *
  * forEach() hands values over decoded as UTF-8, while node (and getHeader)
  * read header bytes as latin1. The two agree on ASCII, which is all that
  * browsers and proxies send in these headers; a value with other bytes is
