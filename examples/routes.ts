@@ -44,7 +44,7 @@ async function currentSession(manager: SessionManager, exchange: HttpExchange): 
 }
 
 /** The session was destroyed or expired meanwhile (as opposed to a store that failed). */
-function isGone(error: unknown): boolean {
+export function isGone(error: unknown): boolean {
   return error instanceof SessionError && (error.code === 'ERR_SESSION_NOT_FOUND' || error.code === 'ERR_SESSION_EXPIRED');
 }
 

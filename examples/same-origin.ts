@@ -23,15 +23,18 @@
  * into the attacker's account: login CSRF), and a sibling subdomain is
  * "same-site", so Lax lets its posts through with the cookie.
  */
-import type { ExchangeHandler, HttpExchange } from '../src/http/exchange.ts';
+import type { ExchangeHandler } from '../src/http/exchange.ts';
 
 /** Request headers the check reads beyond Host (the uWS adapter copies only those it is told about). */
 export const SAME_ORIGIN_HEADERS: readonly string[] = ['sec-fetch-site', 'origin'];
 
-/** Whether `exchange` comes from this app's own pages (or from no browser at all). */
-export function isSameOrigin(exchange: HttpExchange, trustedOrigins: ReadonlySet<string>): boolean {
-  const origin = exchange.header('origin');
-  switch (exchange.header('sec-fetch-site')) {
+/** Reads a request header (lower-case name), undefined when absent. */
+export type HeaderReader = (name: string) => string | undefined;
+
+/** Whether a request comes from this app's own pages (or from no browser at all). */
+export function isSameOrigin(header: HeaderReader, trustedOrigins: ReadonlySet<string>): boolean {
+  const origin = header('origin');
+  switch (header('sec-fetch-site')) {
     case 'same-origin':
     case 'none':
       return true;
@@ -42,8 +45,11 @@ export function isSameOrigin(exchange: HttpExchange, trustedOrigins: ReadonlySet
   }
   if (origin === undefined) return true;
   if (trustedOrigins.has(origin)) return true;
-  return hostOf(origin) === exchange.header('host')?.toLowerCase();
+  return hostOf(origin) === header('host')?.toLowerCase();
 }
+
+/** The answer to a refused request, the same on every server. */
+export const CROSS_ORIGIN_REFUSED = Object.freeze({ error: 'cross-origin request refused', code: 'ERR_CROSS_ORIGIN' });
 
 /** 'example.com:8443' from 'https://example.com:8443'; undefined for 'null' or anything that is not an origin. */
 function hostOf(origin: string): string | undefined {
@@ -58,8 +64,8 @@ function hostOf(origin: string): string | undefined {
 /** `handler`, behind the check: a cross-site request gets 403 and the handler never runs. */
 export function sameOriginOnly(handler: ExchangeHandler, trustedOrigins: ReadonlySet<string>): ExchangeHandler {
   return (exchange) => {
-    if (!isSameOrigin(exchange, trustedOrigins)) {
-      exchange.json(403, { error: 'cross-origin request refused', code: 'ERR_CROSS_ORIGIN' });
+    if (!isSameOrigin((name) => exchange.header(name), trustedOrigins)) {
+      exchange.json(403, CROSS_ORIGIN_REFUSED);
       return;
     }
     return handler(exchange);

@@ -11,6 +11,7 @@ import type { AdapterOptions } from '../src/http/options.ts';
 import { uwsHandler } from '../src/http/uws.ts';
 import type { SessionManager } from '../src/index.ts';
 import { ListenError, probeListenFailure } from './listen-error.ts';
+import { NODE_TIMEOUTS, type NodeTimeouts } from './request-timeouts.ts';
 import { appRoutes, type Route } from './routes.ts';
 
 export type ServerKind = 'uws' | 'node';
@@ -31,25 +32,6 @@ export interface StartOptions {
   readonly nodeTimeouts?: Partial<NodeTimeouts>;
 }
 
-export interface NodeTimeouts {
-  /** To send the request head. Node's default is 60 s. */
-  readonly headersMs: number;
-  /** To send the whole request, head and body. Node's default is 300 s: a body trickled a byte at a time held a connection for 5 minutes. */
-  readonly requestMs: number;
-  /** How often node looks for requests past those deadlines (its default, 30 s, would stretch them by up to that). */
-  readonly checkEveryMs: number;
-}
-
-/**
- * Slow clients (slowloris): a connection is cut when its request does not
- * arrive in time. These match what uWS does by itself, which cannot be
- * configured: 10 s to send the request head, and a body must keep coming
- * at 16 KiB/s or more, or the connection is closed 10 s after its last
- * sufficient progress (HttpContext.h, HTTP_IDLE_TIMEOUT_S and
- * HTTP_RECEIVE_THROUGHPUT_BYTES; its timers tick every 4 s, so 10 to 14 s). The example's bodies are a few hundred
- * bytes: 10 s for the whole request is plenty.
- */
-export const NODE_TIMEOUTS: NodeTimeouts = Object.freeze({ headersMs: 10_000, requestMs: 10_000, checkEveryMs: 1_000 });
 
 export interface RunningApp {
   readonly port: number;

@@ -34,7 +34,8 @@ function notUtf8(where: string): HttpError {
   return new HttpError(400, 'ERR_HTTP_BAD_BODY', `request body ${where} is not valid UTF-8`);
 }
 
-function decodeUtf8(bytes: Uint8Array, where: string): string {
+/** `bytes` as UTF-8 text; a 400 ERR_HTTP_BAD_BODY naming `where` ('text', 'form field') when they are not UTF-8. */
+export function decodeUtf8(bytes: Uint8Array, where: string): string {
   try {
     return strictUtf8.decode(bytes);
   } catch {

@@ -4,25 +4,27 @@
  * another site, with 403 and nothing done: Sec-Fetch-Site 'cross-site' or
  * 'same-site', or (without it) an Origin that is not the app's own. Requests
  * from the app's own pages and from non-browsers (neither header) pass, and
- * so do pages of a trusted origin. On both servers.
+ * so do pages of a trusted origin. On every server the example runs on
+ * (uWS, node:http, Express 4 and 5, Fastify).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { authenticateUser } from '../../examples/auth.ts';
-import { getWithCookie, jsonOf, login, SERVERS, sessionCookie, startTestApp, type TestApp } from './app-fixture.ts';
+import { getWithCookie, jsonOf, login, sessionCookie } from './app-fixture.ts';
+import { EXAMPLE_SERVERS, startExample, type ExampleApp } from './example-servers.ts';
 import { rawExchange, rawRequest } from './raw-http.ts';
 
 const TRUSTED = 'https://shop.example.com';
 
-for (const server of SERVERS) {
+for (const server of EXAMPLE_SERVERS) {
   describe(`cross-site requests on ${server}`, () => {
-    let app: TestApp;
+    let app: ExampleApp;
     before(async () => {
-      app = await startTestApp({ server, trustedOrigins: [TRUSTED] });
+      app = await startExample(server, { trustedOrigins: [TRUSTED] });
     });
     after(() => app.close());
 
-    const ownOrigin = (): string => `http://127.0.0.1:${app.app.port}`;
+    const ownOrigin = (): string => `http://127.0.0.1:${app.port}`;
 
     function loginFrom(username: string, headers: Record<string, string>): Promise<Response> {
       return fetch(app.url('/login'), {
@@ -39,11 +41,11 @@ for (const server of SERVERS) {
     it('refuses a cross-site or same-site login form with 403, and no session is created (login CSRF)', async () => {
       const forged: Array<Record<string, string>> = [
         { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
-        { 'sec-fetch-site': 'same-site', origin: `http://evil.127.0.0.1:${app.app.port}` },
+        { 'sec-fetch-site': 'same-site', origin: `http://evil.127.0.0.1:${app.port}` },
         { 'sec-fetch-site': 'cross-site' }, // a no-cors form post from an older page: no Origin, Sec-Fetch-Site says enough
         { origin: 'https://evil.example' }, // an older browser: Origin only
         { origin: 'null' }, // a sandboxed frame or data: URL
-        { origin: `http://127.0.0.1:${app.app.port + 1}` }, // another port is another origin
+        { origin: `http://127.0.0.1:${app.port + 1}` }, // another port is another origin
       ];
       for (const [i, headers] of forged.entries()) {
         const username = `forged-${i}-${server}`;
@@ -96,13 +98,13 @@ for (const server of SERVERS) {
 
     it('compares Origin with the Host the request names', async () => {
       const [response] = await rawExchange(
-        app.app.port,
+        app.port,
         rawRequest('POST', '/login', [['Origin', 'http://127.0.0.1'], ['Content-Type', 'application/json']], JSON.stringify({ username: `host-${server}`, password: 'rockstar' })),
       );
       // rawRequest sends "Host: 127.0.0.1" (no port), so this Origin is the app's own; another host is not.
       assert.equal(response?.status, 200);
       const [refused] = await rawExchange(
-        app.app.port,
+        app.port,
         rawRequest('POST', '/login', [['Origin', 'http://127.0.0.2'], ['Content-Type', 'application/json']], JSON.stringify({ username: `host2-${server}`, password: 'rockstar' })),
       );
       assert.equal(refused?.status, 403);

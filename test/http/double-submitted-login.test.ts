@@ -2,17 +2,18 @@
  * A login form submitted twice (a double click, a retry) sends two logins
  * with the same session cookie. The first regenerates the session, so the
  * old id is gone when the second tries to: that must still be a successful
- * login (the password was right), with the visitor's cart kept, on both
- * servers and over a store that does real I/O.
+ * login (the password was right), with the visitor's cart kept, on every
+ * server the example runs on, over a store that does real I/O.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { SessionManager } from '../../src/index.ts';
-import { getWithCookie, jsonOf, login, overrideManager, postJson, SERVERS, sessionCookie, startTestApp, storeSetup, type StoreSetup, type TestApp } from './app-fixture.ts';
+import { getWithCookie, jsonOf, login, overrideManager, postJson, sessionCookie, storeSetup, type StoreSetup } from './app-fixture.ts';
+import { EXAMPLE_SERVERS, startExample, type ExampleApp } from './example-servers.ts';
 
-for (const server of SERVERS) {
+for (const server of EXAMPLE_SERVERS) {
   describe(`a double-submitted login on ${server} over the filesystem store`, () => {
-    let app: TestApp;
+    let app: ExampleApp;
     let store: StoreSetup;
     /** When set, regenerate() waits until this many calls have arrived: both logins read the old session first. */
     let meetAt = 0;
@@ -24,8 +25,7 @@ for (const server of SERVERS) {
       const setup = await storeSetup('filesystem');
       if ('skip' in setup) throw new Error(setup.skip);
       store = setup;
-      app = await startTestApp({
-        server,
+      app = await startExample(server, {
         session: setup.config,
         wrapManager: (manager) =>
           overrideManager(manager, {

@@ -106,10 +106,10 @@ describe('the example app as a process', () => {
 });
 
 /** Runs the app (filesystem store in a fresh directory, a key: no warnings) until it exits by itself, bounded, with its output. */
-function runToExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runToExit(env: NodeJS.ProcessEnv, script = APP): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'rockstar-app-'));
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', APP], {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
       env: { ...process.env, HOST: '127.0.0.1', SESSION_STORE: 'filesystem', SESSION_DIR: dir, SESSION_KEY: randomBytes(32).toString('base64'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -129,12 +129,18 @@ function runToExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdou
 }
 
 describe('the example app on a port that is taken', () => {
-  it('exits 1 with one line saying the port is in use, on uWS and on node:http, when another copy holds it', async () => {
+  it('exits 1 with one line saying the port is in use, on uWS, node:http, Express and Fastify, when another copy holds it', async () => {
     const first = await startApp({ SESSION_STORE: 'cache', SESSION_KEY: randomBytes(32).toString('base64') });
     try {
       const port = new URL(first.url).port;
-      for (const server of ['uws', 'node']) {
-        const second = await runToExit({ PORT: port, HTTP_SERVER: server });
+      const runs = [
+        ['uws', APP],
+        ['node', APP],
+        ['express', resolve('examples/express.ts')],
+        ['fastify', resolve('examples/fastify.ts')],
+      ] as const;
+      for (const [server, script] of runs) {
+        const second = await runToExit({ PORT: port, HTTP_SERVER: server }, script);
         assert.equal(second.code, 1, `${server}: ${second.stdout}${second.stderr}`);
         assert.equal(second.stdout, '', `${server} printed nothing else`);
         assert.equal(second.stderr.trimEnd().split('\n').length, 1, `${server}: one line, no stack trace:\n${second.stderr}`);

@@ -3,22 +3,23 @@
  * __Host-rockstar_session: Secure, Path=/ and no Domain, so browsers refuse
  * any same-named cookie a sibling subdomain or a plain-http page tries to
  * set. The whole login / profile / logout flow works under that name, on
- * both servers.
+ * every server the example runs on.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sessionConfigFromEnv } from '../../examples/config.ts';
-import { getWithCookie, postJson, SERVERS, sessionCookie, startTestApp, type TestApp } from './app-fixture.ts';
+import { getWithCookie, postJson, sessionCookie } from './app-fixture.ts';
+import { EXAMPLE_SERVERS, startExample, type ExampleApp } from './example-servers.ts';
 
 const NAME = '__Host-rockstar_session';
 
-for (const server of SERVERS) {
+for (const server of EXAMPLE_SERVERS) {
   describe(`the __Host- cookie of COOKIE_SECURE=1 on ${server}`, () => {
-    let app: TestApp;
+    let app: ExampleApp;
     before(async () => {
       const { config } = sessionConfigFromEnv({ SESSION_STORE: 'cache', SESSION_KEY: randomBytes(32).toString('base64'), COOKIE_SECURE: '1' });
-      app = await startTestApp({ server, session: config });
+      app = await startExample(server, { session: config });
     });
     after(() => app.close());
 

@@ -3,14 +3,15 @@
  * instead of collapsing into one user: a lenient decoder turns every bad
  * byte into U+FFFD, so 'ad\xFFa' and 'ad\xFEa' (or a lone "\ud800") would
  * all be the same account. Valid non-ASCII names still log in, each as
- * itself.
+ * itself. On every server the example runs on.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { authenticateUser } from '../../examples/auth.ts';
-import { SERVERS, startTestApp, type TestApp, jsonOf } from './app-fixture.ts';
+import { jsonOf } from './app-fixture.ts';
+import { EXAMPLE_SERVERS, startExample, type ExampleApp } from './example-servers.ts';
 
-function loginWith(app: TestApp, contentType: string, body: Uint8Array | string): Promise<Response> {
+function loginWith(app: ExampleApp, contentType: string, body: Uint8Array | string): Promise<Response> {
   return fetch(app.url('/login'), { method: 'POST', headers: { 'content-type': contentType }, body });
 }
 
@@ -22,11 +23,11 @@ function jsonWithRawBytes(prefix: string, raw: number[], suffix: string): Uint8A
   return Buffer.concat([Buffer.from(`{"username":"${prefix}`), Buffer.from(raw), Buffer.from(`${suffix}","password":"rockstar"}`)]);
 }
 
-for (const server of SERVERS) {
+for (const server of EXAMPLE_SERVERS) {
   describe(`invalid UTF-8 in usernames on ${server}`, () => {
-    let app: TestApp;
+    let app: ExampleApp;
     before(async () => {
-      app = await startTestApp({ server });
+      app = await startExample(server);
     });
     after(() => app.close());
 
@@ -71,11 +72,21 @@ for (const server of SERVERS) {
       assert.equal(ids.size, names.length);
     });
 
-    it('keeps the form decoding of URLSearchParams otherwise: "+" is a space, a stray "%" stays', async () => {
-      const response = await loginWith(app, FORM_TYPE, 'username=50%25+off%&password=rockstar');
+    it('decodes forms as before otherwise: "+" is a space, %25 a "%"', async () => {
+      const response = await loginWith(app, FORM_TYPE, 'username=50%25+off&password=rockstar');
       assert.equal(response.status, 200);
-      assert.equal((await jsonOf(response)).user.username, '50% off%');
+      assert.equal((await jsonOf(response)).user.username, '50% off');
     });
+
+    // Express parses forms with its own body-parser (the strict check only refuses what is not UTF-8); the others with
+    // src/http/body.ts, which keeps URLSearchParams' reading of a '%' that starts no escape.
+    if (!server.startsWith('express')) {
+      it('keeps a stray "%" as it is, as URLSearchParams does', async () => {
+        const response = await loginWith(app, FORM_TYPE, 'username=50%25+off%&password=rockstar');
+        assert.equal(response.status, 200);
+        assert.equal((await jsonOf(response)).user.username, '50% off%');
+      });
+    }
 
     it('logged no server failure', () => {
       assert.deepEqual(app.logged, []);
