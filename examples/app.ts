@@ -8,9 +8,10 @@
  *   curl -b jar localhost:8080/cart
  *   curl -b jar -c jar -X POST localhost:8080/logout
  */
-import { createSessionManager } from '../src/index.ts';
+import { createSessionManager, SessionError, type SessionManager } from '../src/index.ts';
 import { EnvConfigError, sessionConfigFromEnv } from './config.ts';
-import { startApp, type ServerKind } from './server.ts';
+import { ListenError } from './listen-error.ts';
+import { startApp, type RunningApp, type ServerKind } from './server.ts';
 
 /** How long a shutdown may take before we stop waiting for it. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -36,8 +37,23 @@ async function main(): Promise<void> {
   const server: ServerKind = process.env.HTTP_SERVER === 'node' ? 'node' : 'uws';
   const trustedProxies = process.env.TRUSTED_PROXIES ? process.env.TRUSTED_PROXIES.split(',').map((s) => s.trim()) : [];
 
-  const manager = await createSessionManager(env.config);
-  const app = await startApp({ manager, port, host: process.env.HOST || '127.0.0.1', server, adapter: { trustedProxies } });
+  let manager: SessionManager;
+  try {
+    manager = await createSessionManager(env.config);
+  } catch (error) {
+    // A store that cannot be used, an option refused: the message says which, and why.
+    if (error instanceof SessionError) fail(`${error.code}: ${error.message}`);
+    throw error;
+  }
+  let app: RunningApp;
+  try {
+    app = await startApp({ manager, port, host: process.env.HOST || '127.0.0.1', server, adapter: { trustedProxies }, trustedOrigins: env.trustedOrigins });
+  } catch (error) {
+    await manager.close().catch(() => {});
+    if (error instanceof ListenError) fail(error.message);
+    if (error instanceof SessionError) fail(`${error.code}: ${error.message}`); // e.g. a malformed TRUSTED_PROXIES entry
+    throw error;
+  }
   console.log(`rockstar-session example (${server}, ${env.config.storageType} store) listening on ${app.url}`);
 
   let stopping = false;

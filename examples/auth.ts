@@ -22,8 +22,16 @@ export function authenticateUser(username: string, password: string): User | nul
   return { id, username, roles: ['user'] };
 }
 
+/** Half of a UTF-16 surrogate pair on its own (JSON can spell one, "\ud800"): it has no UTF-8 form, so hashing it as text would turn it into U+FFFD. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * A username the demo can tell apart from every other: 1 to 64 UTF-16 units
+ * of well-formed text. (Invalid UTF-8 bytes never get here: the body parser
+ * refuses them with a 400.)
+ */
 export function isUsername(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_USERNAME;
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_USERNAME && !LONE_SURROGATE.test(value);
 }
 
 export type SessionHandler = (exchange: HttpExchange, session: Session) => void | Promise<void>;

@@ -11,16 +11,20 @@
  *   curl -b jar -d productId=42 localhost:8080/cart/items
  *   curl -b jar -c jar -X POST localhost:8080/logout
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { sessionMiddleware, type SessionOptions } from '../src/http/express.ts';
+import { decodeUtf8, parseForm } from '../src/http/body.ts';
 import { HttpError } from '../src/http/http-error.ts';
 import { createSessionManager, responseForError, SessionError, type SessionManager } from '../src/index.ts';
 import { authenticateUser, isUsername } from './auth.ts';
 import { EnvConfigError, sessionConfigFromEnv } from './config.ts';
-import { MAX_CART_ITEMS } from './routes.ts';
+import { ListenError } from './listen-error.ts';
+import { isGone, MAX_CART_ITEMS } from './routes.ts';
+import { CROSS_ORIGIN_REFUSED, isSameOrigin } from './same-origin.ts';
+import { NODE_TIMEOUTS } from './request-timeouts.ts';
 
 const MAX_PRODUCT_ID = 64;
 
@@ -40,6 +44,22 @@ const requireSession: RequestHandler = (req, res, next) => {
   if (req.session.isNew) res.status(401).json({ error: 'not authenticated' });
   else next();
 };
+
+/** The cross-site request check of the state-changing routes (see same-origin.ts): 403 before anything else runs. */
+function sameOrigin(trustedOrigins: ReadonlySet<string>): RequestHandler {
+  return (req, res, next) => {
+    if (isSameOrigin((name) => req.get(name), trustedOrigins)) next();
+    else res.status(403).json(CROSS_ORIGIN_REFUSED);
+  };
+}
+
+/**
+ * body-parser decodes leniently (a bad byte becomes U+FFFD, so two usernames
+ * could read as one): its verify hook refuses what is not UTF-8 first, with
+ * the 400 ERR_HTTP_BAD_BODY the other servers give.
+ */
+const strictJson = (_req: unknown, _res: unknown, body: Buffer): void => void decodeUtf8(body, 'text');
+const strictForm = (_req: unknown, _res: unknown, body: Buffer): void => void parseForm(body);
 
 /** Session and HTTP failures become their statuses (responseForError); body-parser's own 4xx errors keep theirs. */
 const answerErrors: ErrorRequestHandler = (error: unknown, _req: Request, res: Response, next: NextFunction) => {
@@ -62,19 +82,24 @@ export interface ExpressAppOptions {
   readonly session?: SessionOptions;
   /** Mounted after the session middleware and before the example's routes (tests add routes this way). */
   readonly extraRoutes?: (app: Express) => void;
+  /** Other origins whose pages may post to the app (see same-origin.ts). */
+  readonly trustedOrigins?: readonly string[];
 }
 
 export function createExpressApp(manager: SessionManager, options: ExpressAppOptions = {}): Express {
   const framework = options.express ?? express;
   const app = framework();
   app.disable('x-powered-by');
-  app.use(framework.json({ limit: '64kb' }));
-  app.use(framework.urlencoded({ extended: false, limit: '64kb' }));
+  app.use(framework.json({ limit: '64kb', verify: strictJson }));
+  app.use(framework.urlencoded({ extended: false, limit: '64kb', verify: strictForm }));
   app.use(sessionMiddleware(manager, options.session));
   options.extraRoutes?.(app);
+  // Every route that changes state, the login included (login CSRF), refuses cross-site requests.
+  const changesState = sameOrigin(new Set(options.trustedOrigins ?? []));
 
   app.post(
     '/login',
+    changesState,
     route(async (req, res) => {
       const { username, password } = (req.body ?? {}) as Record<string, unknown>;
       if (!isUsername(username) || typeof password !== 'string') return res.status(400).json({ error: 'username and password are required' });
@@ -86,7 +111,17 @@ export function createExpressApp(manager: SessionManager, options: ExpressAppOpt
       session.userId = user.id;
       Object.assign(session.data, { user_id: user.id, username: user.username, roles: user.roles, login_time: new Date() });
       // A fresh id at the privilege change: whoever knew the old id (session fixation) holds a dead one.
-      await session.regenerate();
+      try {
+        await session.regenerate();
+      } catch (error) {
+        // Gone since it was read: a double-submitted form whose twin regenerated it first. No reason to refuse a
+        // correct password: go on in a new session (stored at the end of the request) with what was read.
+        if (!isGone(error)) throw error;
+        const kept = { ...session.data };
+        await session.destroy();
+        session.userId = user.id;
+        Object.assign(session.data, kept);
+      }
       return res.json({ message: 'Logged in successfully', user: { user_id: user.id, username: user.username, roles: user.roles } });
     }),
   );
@@ -98,6 +133,7 @@ export function createExpressApp(manager: SessionManager, options: ExpressAppOpt
 
   app.post(
     '/cart/items',
+    changesState,
     requireSession,
     route(async (req, res) => {
       const { productId } = (req.body ?? {}) as Record<string, unknown>;
@@ -120,13 +156,14 @@ export function createExpressApp(manager: SessionManager, options: ExpressAppOpt
     res.json({ items: Array.isArray(cart) ? cart : [] });
   });
 
-  app.delete('/cart', requireSession, (req, res) => {
+  app.delete('/cart', changesState, requireSession, (req, res) => {
     delete req.session.data.cart; // saved before the response goes out
     res.json({ items: [] });
   });
 
   app.post(
     '/logout',
+    changesState,
     requireSession,
     route(async (req, res) => {
       await req.session.destroy(); // removed from the store, cookie cleared
@@ -148,12 +185,15 @@ export interface RunningExpressApp {
   close(): Promise<void>;
 }
 
+/** Listens on `port` (0: a free one), cutting slow requests as the uWS app does (NODE_TIMEOUTS); a failure is a ListenError. */
 export function listen(app: Express, port = 0, host = '127.0.0.1'): Promise<RunningExpressApp> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
-    server.once('error', reject);
+    const server = createServer({ headersTimeout: NODE_TIMEOUTS.headersMs, requestTimeout: NODE_TIMEOUTS.requestMs, connectionsCheckingInterval: NODE_TIMEOUTS.checkEveryMs }, app);
+    const failed = (error: NodeJS.ErrnoException): void => reject(new ListenError(host, port, error.code));
+    server.once('error', failed);
+    server.listen(port, host);
     server.once('listening', () => {
-      server.off('error', reject);
+      server.off('error', failed);
       const bound = (server.address() as AddressInfo).port;
       resolve({
         url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
@@ -186,7 +226,17 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const manager = await createSessionManager(env.config);
-  const running = await listen(createExpressApp(manager), port, process.env.HOST || '127.0.0.1');
+  let running: RunningExpressApp;
+  try {
+    running = await listen(createExpressApp(manager, { trustedOrigins: env.trustedOrigins }), port, process.env.HOST || '127.0.0.1');
+  } catch (error) {
+    await manager.close().catch(() => {});
+    if (error instanceof ListenError) {
+      console.error(`error: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
   console.log(`rockstar-session example (express, ${env.config.storageType} store) listening on ${running.url}`);
   const shutdown = (signal: string): void => {
     console.log(`${signal}: shutting down`);

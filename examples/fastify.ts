@@ -14,11 +14,15 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { sessionPlugin, type SessionOptions } from '../src/http/fastify.ts';
+import { decodeUtf8, parseForm } from '../src/http/body.ts';
 import { HttpError } from '../src/http/http-error.ts';
 import { createSessionManager, responseForError, SessionError, type SessionManager } from '../src/index.ts';
 import { authenticateUser, isUsername } from './auth.ts';
 import { EnvConfigError, sessionConfigFromEnv } from './config.ts';
-import { MAX_CART_ITEMS } from './routes.ts';
+import { ListenError } from './listen-error.ts';
+import { NODE_TIMEOUTS } from './request-timeouts.ts';
+import { isGone, MAX_CART_ITEMS } from './routes.ts';
+import { CROSS_ORIGIN_REFUSED, isSameOrigin } from './same-origin.ts';
 
 const MAX_PRODUCT_ID = 64;
 const MAX_BODY_BYTES = 64 * 1024;
@@ -32,17 +36,53 @@ async function requireSession(request: FastifyRequest, reply: FastifyReply): Pro
   if (request.session.isNew) await reply.code(401).send({ error: 'not authenticated' });
 }
 
+/** The cross-site request check of the state-changing routes (see same-origin.ts): an onRequest hook, so 403 comes before the body is even parsed. */
+function sameOrigin(trustedOrigins: ReadonlySet<string>) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const header = (name: string): string | undefined => {
+      const value = request.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    if (!isSameOrigin(header, trustedOrigins)) await reply.code(403).send(CROSS_ORIGIN_REFUSED);
+  };
+}
+
 export interface FastifyAppOptions {
   readonly session?: SessionOptions;
   /** Registered after the session plugin and before the example's routes (tests add routes this way). */
   readonly extraRoutes?: (app: FastifyInstance) => void;
+  /** Other origins whose pages may post to the app (see same-origin.ts). */
+  readonly trustedOrigins?: readonly string[];
 }
 
 export async function createFastifyApp(manager: SessionManager, options: FastifyAppOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES });
-  // HTML forms (and curl -d) post urlencoded bodies; Fastify parses JSON itself.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    // Slow clients are cut as on the uWS app (Fastify's own requestTimeout default, 0, waits forever).
+    requestTimeout: NODE_TIMEOUTS.requestMs,
+    http: { headersTimeout: NODE_TIMEOUTS.headersMs, connectionsCheckingInterval: NODE_TIMEOUTS.checkEveryMs },
+  });
+  // Bodies must be UTF-8: Fastify (like URLSearchParams) would turn a bad byte into U+FFFD, so two usernames could
+  // read as one. Forms are parsed strictly (parseForm); JSON is decoded strictly, then parsed by Fastify's own parser
+  // (which keeps its __proto__ / constructor poisoning checks).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_request, body, done) => {
+    try {
+      done(null, parseForm(body as Buffer));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  const parseJsonText = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = decodeUtf8(body as Buffer, 'text');
+    } catch (error) {
+      done(error as Error, undefined);
+      return;
+    }
+    parseJsonText(request, text, done);
   });
   await app.register(sessionPlugin, { manager, ...options.session });
 
@@ -58,8 +98,10 @@ export async function createFastifyApp(manager: SessionManager, options: Fastify
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));
   options.extraRoutes?.(app);
+  // Every route that changes state, the login included (login CSRF), refuses cross-site requests.
+  const changesState = sameOrigin(new Set(options.trustedOrigins ?? []));
 
-  app.post('/login', async (request, reply) => {
+  app.post('/login', { onRequest: changesState }, async (request, reply) => {
     const { username, password } = (request.body ?? {}) as Record<string, unknown>;
     if (!isUsername(username) || typeof password !== 'string') return reply.code(400).send({ error: 'username and password are required' });
     const user = authenticateUser(username, password);
@@ -70,7 +112,17 @@ export async function createFastifyApp(manager: SessionManager, options: Fastify
     session.userId = user.id;
     Object.assign(session.data, { user_id: user.id, username: user.username, roles: user.roles, login_time: new Date() });
     // A fresh id at the privilege change: whoever knew the old id (session fixation) holds a dead one.
-    await session.regenerate();
+    try {
+      await session.regenerate();
+    } catch (error) {
+      // Gone since it was read: a double-submitted form whose twin regenerated it first. No reason to refuse a
+      // correct password: go on in a new session (stored before the reply) with what was read.
+      if (!isGone(error)) throw error;
+      const kept = { ...session.data };
+      await session.destroy();
+      session.userId = user.id;
+      Object.assign(session.data, kept);
+    }
     return { message: 'Logged in successfully', user: { user_id: user.id, username: user.username, roles: user.roles } };
   });
 
@@ -79,7 +131,7 @@ export async function createFastifyApp(manager: SessionManager, options: Fastify
     return { user_id, username, login_time };
   });
 
-  app.post('/cart/items', { preHandler: requireSession }, async (request, reply) => {
+  app.post('/cart/items', { onRequest: changesState, preHandler: requireSession }, async (request, reply) => {
     const { productId } = (request.body ?? {}) as Record<string, unknown>;
     if (!isProductId(productId)) {
       return reply.code(400).send({ error: `productId must be a non-empty string of at most ${MAX_PRODUCT_ID} characters, or an integer` });
@@ -98,12 +150,12 @@ export async function createFastifyApp(manager: SessionManager, options: Fastify
     return { items: Array.isArray(cart) ? cart : [] };
   });
 
-  app.delete('/cart', { preHandler: requireSession }, async (request) => {
+  app.delete('/cart', { onRequest: changesState, preHandler: requireSession }, async (request) => {
     delete request.session.data.cart; // saved before the reply goes out
     return { items: [] };
   });
 
-  app.post('/logout', { preHandler: requireSession }, async (request) => {
+  app.post('/logout', { onRequest: changesState, preHandler: requireSession }, async (request) => {
     await request.session.destroy(); // removed from the store, cookie cleared
     return { message: 'Logged out successfully' };
   });
@@ -111,9 +163,13 @@ export async function createFastifyApp(manager: SessionManager, options: Fastify
   return app;
 }
 
-/** Listens on `port` (0: a free one) and resolves to the app's base URL. */
+/** Listens on `port` (0: a free one) and resolves to the app's base URL; a failure is a ListenError. */
 export async function listen(app: FastifyInstance, port = 0, host = '127.0.0.1'): Promise<string> {
-  await app.listen({ port, host });
+  try {
+    await app.listen({ port, host });
+  } catch (error) {
+    throw new ListenError(host, port, (error as NodeJS.ErrnoException).code);
+  }
   const bound = (app.server.address() as AddressInfo).port;
   return `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
 }
@@ -136,8 +192,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const manager = await createSessionManager(env.config);
-  const app = await createFastifyApp(manager);
-  const url = await listen(app, port, process.env.HOST || '127.0.0.1');
+  const app = await createFastifyApp(manager, { trustedOrigins: env.trustedOrigins });
+  let url: string;
+  try {
+    url = await listen(app, port, process.env.HOST || '127.0.0.1');
+  } catch (error) {
+    await manager.close().catch(() => {});
+    if (error instanceof ListenError) {
+      console.error(`error: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
   console.log(`rockstar-session example (fastify, ${env.config.storageType} store) listening on ${url}`);
   const shutdown = (signal: string): void => {
     console.log(`${signal}: shutting down`);

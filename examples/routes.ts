@@ -5,12 +5,23 @@
 import type { ExchangeHandler, HttpExchange } from '../src/http/exchange.ts';
 import { HttpError } from '../src/http/http-error.ts';
 import { SessionError, type Session, type SessionManager } from '../src/index.ts';
-import { authenticateUser, isUsername, requireSession } from './auth.ts';
+import { authenticateUser, isUsername, requireSession, type User } from './auth.ts';
+import { SAME_ORIGIN_HEADERS, sameOriginOnly } from './same-origin.ts';
 
 export interface Route {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly handler: ExchangeHandler;
+  /** Request headers the handler reads beyond the session's own (the uWS adapter copies only those it is told about). */
+  readonly headers?: readonly string[];
+}
+
+export interface RouteOptions {
+  /**
+   * Origins besides the app's own whose pages may post to it (a front end
+   * served from another origin you own), e.g. ['https://shop.example.com'].
+   */
+  readonly trustedOrigins?: readonly string[];
 }
 
 /** A cart is bounded like anything a client can grow. */
@@ -32,7 +43,43 @@ async function currentSession(manager: SessionManager, exchange: HttpExchange): 
   }
 }
 
-export function appRoutes(manager: SessionManager): Route[] {
+/** The session was destroyed or expired meanwhile (as opposed to a store that failed). */
+export function isGone(error: unknown): boolean {
+  return error instanceof SessionError && (error.code === 'ERR_SESSION_NOT_FOUND' || error.code === 'ERR_SESSION_EXPIRED');
+}
+
+/**
+ * A new session holding `data` for the user named in exchange.ctx; save()
+ * stores it and sets its cookie. Its id was never sent anywhere, so it needs
+ * no regenerate.
+ */
+async function startSession(manager: SessionManager, exchange: HttpExchange, data: Record<string, unknown>): Promise<void> {
+  const session = await manager.create(exchange.ctx);
+  Object.assign(session.data, data);
+  await manager.save(exchange.ctx, session);
+}
+
+/**
+ * The request's own session, now logged in, under a fresh id: at a privilege
+ * change, whoever knew the old id (session fixation) must hold a dead one.
+ * regenerate() stores the data under the new id, removes the old one and
+ * sets the new cookie.
+ */
+async function renewForLogin(manager: SessionManager, exchange: HttpExchange, session: Session, user: User, loggedIn: Record<string, unknown>): Promise<void> {
+  session.userId = user.id;
+  Object.assign(session.data, loggedIn);
+  try {
+    await manager.regenerate(exchange.ctx, session);
+  } catch (error) {
+    // Gone since we read it: a double-submitted form whose twin request regenerated it first (or a logout in
+    // another tab). No reason to refuse a correct password: carry on in a new session, with what this request
+    // read of the old one.
+    if (!isGone(error)) throw error;
+    await startSession(manager, exchange, session.data);
+  }
+}
+
+export function appRoutes(manager: SessionManager, options: RouteOptions = {}): Route[] {
   const login: ExchangeHandler = async (exchange) => {
     const { username, password } = await exchange.readFields();
     if (!isUsername(username) || typeof password !== 'string') {
@@ -45,18 +92,13 @@ export function appRoutes(manager: SessionManager): Route[] {
       return;
     }
     exchange.ctx.userId = user.id;
+    const loggedIn = { user_id: user.id, username: user.username, roles: user.roles, login_time: new Date() };
     // Keep what a visitor gathered before logging in (their cart), unless it was someone else's session.
-    let session = await currentSession(manager, exchange);
-    if (session && session.data.user_id !== undefined && session.data.user_id !== user.id) {
-      await manager.destroy(exchange.ctx, session.id);
-      session = null;
-    }
-    session ??= await manager.create(exchange.ctx);
-    session.userId = user.id;
-    Object.assign(session.data, { user_id: user.id, username: user.username, roles: user.roles, login_time: new Date() });
-    // A fresh id at the privilege change: whoever knew the old id (session fixation) holds a dead one.
-    // regenerate() stores the data under the new id, removes the old one and sets the new cookie.
-    await manager.regenerate(exchange.ctx, session);
+    const session = await currentSession(manager, exchange);
+    const mine = session !== null && (session.data.user_id === undefined || session.data.user_id === user.id);
+    if (session && !mine) await manager.destroy(exchange.ctx, session.id);
+    if (session && mine) await renewForLogin(manager, exchange, session, user, loggedIn);
+    else await startSession(manager, exchange, loggedIn);
     exchange.json(200, { message: 'Logged in successfully', user: { user_id: user.id, username: user.username, roles: user.roles } });
   };
 
@@ -102,12 +144,21 @@ export function appRoutes(manager: SessionManager): Route[] {
     { refresh: false },
   );
 
+  // Every route that changes state, the login included (login CSRF), refuses cross-site requests: see same-origin.ts.
+  const trusted = new Set(options.trustedOrigins ?? []);
+  const changesState = (method: 'POST' | 'DELETE', path: string, handler: ExchangeHandler): Route => ({
+    method,
+    path,
+    handler: sameOriginOnly(handler, trusted),
+    headers: SAME_ORIGIN_HEADERS,
+  });
+
   return [
-    { method: 'POST', path: '/login', handler: login },
+    changesState('POST', '/login', login),
     { method: 'GET', path: '/profile', handler: profile },
-    { method: 'POST', path: '/cart/items', handler: addCartItem },
+    changesState('POST', '/cart/items', addCartItem),
     { method: 'GET', path: '/cart', handler: getCart },
-    { method: 'DELETE', path: '/cart', handler: clearCart },
-    { method: 'POST', path: '/logout', handler: logout },
+    changesState('DELETE', '/cart', clearCart),
+    changesState('POST', '/logout', logout),
   ];
 }

@@ -1,6 +1,11 @@
 /**
  * Request body parsing shared by the adapters: JSON and HTML-form bodies,
  * read into memory under a byte bound.
+ *
+ * Text must be valid UTF-8, in the body and in every percent-escape of a
+ * form: a lenient decoder turns each bad byte into U+FFFD, so two different
+ * usernames (or product ids) would read as the same string. Such a body is
+ * a 400 ERR_HTTP_BAD_BODY instead.
  */
 import { HttpError } from './http-error.ts';
 
@@ -22,18 +27,57 @@ function isJsonType(type: string): boolean {
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
-export function parseJson(body: Buffer): unknown {
+/** Throws on invalid UTF-8 instead of substituting U+FFFD. A leading BOM is kept (JSON.parse then refuses it, as before). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function notUtf8(where: string): HttpError {
+  return new HttpError(400, 'ERR_HTTP_BAD_BODY', `request body ${where} is not valid UTF-8`);
+}
+
+/** `bytes` as UTF-8 text; a 400 ERR_HTTP_BAD_BODY naming `where` ('text', 'form field') when they are not UTF-8. */
+export function decodeUtf8(bytes: Uint8Array, where: string): string {
   try {
-    return JSON.parse(body.toString('utf8'));
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw notUtf8(where);
+  }
+}
+
+export function parseJson(body: Buffer): unknown {
+  const text = decodeUtf8(body, 'text');
+  try {
+    return JSON.parse(text);
   } catch (error) {
     throw new HttpError(400, 'ERR_HTTP_BAD_BODY', 'request body is not valid JSON', { cause: error });
+  }
+}
+
+/**
+ * One name or value of a form, '+' and percent-escapes decoded, with the
+ * escaped bytes held to UTF-8: decodeURIComponent throws where
+ * URLSearchParams would put U+FFFD. A '%' not followed by two hex digits
+ * stays as it is, as in URLSearchParams.
+ */
+function decodeFormComponent(raw: string): string {
+  const spaced = raw.includes('+') ? raw.replaceAll('+', ' ') : raw;
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced.replace(/%(?![0-9a-fA-F]{2})/g, '%25'));
+  } catch {
+    throw notUtf8('form field');
   }
 }
 
 /** application/x-www-form-urlencoded into a plain object (null prototype; last value of a repeated name wins). */
 export function parseForm(body: Buffer): Record<string, string> {
   const fields: Record<string, string> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(body.toString('utf8'))) fields[name] = value;
+  const text = decodeUtf8(body, 'form');
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    const name = decodeFormComponent(equals === -1 ? pair : pair.slice(0, equals));
+    fields[name] = equals === -1 ? '' : decodeFormComponent(pair.slice(equals + 1));
+  }
   return fields;
 }
 

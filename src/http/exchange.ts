@@ -26,7 +26,12 @@ export interface HttpExchange {
   readonly query: string;
   /** What the session manager needs: cookie, client address, user agent, and where its Set-Cookie goes. */
   readonly ctx: ExchangeContext;
-  /** A copied request header (lower-case name): cookie, user-agent, content-type, content-length, or one listed in options.headers. */
+  /**
+   * A copied request header (lower-case name): cookie, user-agent, content-type, content-length,
+   * host, x-forwarded-for behind trusted proxies, or one listed in options.headers. Repeated lines are
+   * read as node:http reads them: cookie joined with '; ', single-valued headers (user-agent,
+   * content-type, referer, …) their first line, all others joined with ', '.
+   */
   header(name: string): string | undefined;
   /** The client went away; nothing more can be written. */
   readonly aborted: boolean;
@@ -46,17 +51,20 @@ export interface HttpExchange {
 
 export type ExchangeHandler = (exchange: HttpExchange) => void | Promise<void>;
 
-/** Where an exchange's context gets the client address, when (and only if) someone asks for it. */
+/** Where an exchange's context gets what it reads on demand: the client address, the request's path and host. */
 export interface ClientAddressSource {
   /** The client address, or undefined once it can no longer be read (uWS: after the response ended). */
   clientAddress(): string | undefined;
+  readonly path: string;
+  header(name: string): string | undefined;
 }
 
 /**
  * The SessionContext of one exchange: the request's cookie and user agent
  * (copied when the exchange is built), the client address (read on first
- * use: only create() needs it, and on uWS reading it allocates), and the
- * Set-Cookie values the manager issues, collected for the response.
+ * use: only create() needs it, and on uWS reading it allocates), the
+ * request's path and host (for clearCookie), and the Set-Cookie values the
+ * manager issues, collected for the response.
  *
  * A class rather than an object literal with an arrow function: one
  * allocation per request and no closure.
@@ -71,6 +79,8 @@ export class ExchangeContext implements SessionContext {
   readonly #source: ClientAddressSource;
   #ipAddress: string | undefined;
   #ipKnown = false;
+  #requestPath: string | undefined = undefined;
+  #requestHost: string | undefined = undefined;
 
   constructor(cookieHeader: string | undefined, userAgent: string | undefined, source: ClientAddressSource) {
     this.cookieHeader = cookieHeader;
@@ -89,6 +99,24 @@ export class ExchangeContext implements SessionContext {
   set ipAddress(value: string | undefined) {
     this.#ipAddress = value;
     this.#ipKnown = true;
+  }
+
+  /** The request's path: clearCookie() also clears planted cookies scoped to its ancestors. */
+  get requestPath(): string | undefined {
+    return this.#requestPath ?? this.#source.path;
+  }
+
+  set requestPath(value: string | undefined) {
+    this.#requestPath = value;
+  }
+
+  /** The request's Host: clearCookie() also clears planted cookies scoped to its parent domains. */
+  get requestHost(): string | undefined {
+    return this.#requestHost ?? this.#source.header('host');
+  }
+
+  set requestHost(value: string | undefined) {
+    this.#requestHost = value;
   }
 
   appendSetCookie(value: string): void {

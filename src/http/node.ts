@@ -183,6 +183,8 @@ export function nodeSessionContext(req: IncomingMessage, res: ServerResponse, op
     userAgent: req.headers['user-agent'] || undefined,
     userId: undefined,
     tenantId: undefined,
+    requestPath: req.url,
+    requestHost: req.headers.host,
     appendSetCookie(value: string) {
       res.appendHeader('set-cookie', value);
     },

@@ -20,6 +20,7 @@ export interface AdapterOptions {
   /**
    * Further request headers (lower-case names) to copy for `exchange.header()`.
    * Cookie, User-Agent, Content-Type and Content-Length are always copied.
+   * Every line of a repeated header counts, joined as node:http joins them.
    */
   headers?: readonly string[];
   /**
@@ -33,6 +34,8 @@ export interface ResolvedAdapterOptions {
   readonly proxies: TrustedProxies;
   readonly maxBodyBytes: number;
   readonly headers: readonly string[];
+  /** The same names as a set for the per-line lookup on uWS, or null when none are listed. */
+  readonly headerNames: ReadonlySet<string> | null;
   readonly onError: (error: unknown, request: RequestInfo) => void;
 }
 
@@ -57,6 +60,7 @@ export function resolveAdapterOptions(options: AdapterOptions = {}): ResolvedAda
     proxies: new TrustedProxies(options.trustedProxies ?? []),
     maxBodyBytes,
     headers: Object.freeze([...headers]),
+    headerNames: headers.length > 0 ? new Set(headers) : null,
     onError: options.onError ?? logToConsole,
   });
 }

@@ -8,13 +8,36 @@
  *
  * uWS's rules, all kept here so handlers need not know them:
  * - the HttpRequest is stack-allocated and dies at the first await, so every
- *   header the exchange offers is copied before the handler runs;
+ *   header the exchange offers is copied before the handler runs (every
+ *   line of it: see uws-headers.ts);
  * - a response not answered synchronously must have onAborted attached
- *   before the handler returns, and must never be touched after it fires
- *   ("invalid access of discarded response" aborts the process);
+ *   before the route handler returns, and must never be touched after it
+ *   fires;
  * - the body arrives through onData, which must also be attached now;
  * - writes after an await go inside cork(), so status, headers and body
  *   leave in one syscall.
+ *
+ * And one that uWS does not state but enforces: it supports pipelining only
+ * for responses sent before the next request is parsed. A request arriving
+ * on a connection whose previous response is still pending makes uWS close
+ * the connection on the spot (HttpContext.h: "Important for denying async
+ * pipelining"; uWebSockets.js#277, wontfix), and the pending response is
+ * lost. A handler that had already started would have done its work (a
+ * login, a cart write) for a client that never hears of it and retries.
+ * So, see `scheduleStart` below:
+ * - a handler starts only once its request has fully arrived and uWS has
+ *   parsed everything that came with it (in the check phase of the same
+ *   event-loop turn). If a pipelined request was behind it, uWS has closed
+ *   the connection by then, and the handler never runs;
+ * - a handler still waiting after that turn (on a store, a worker) has its
+ *   connection paused: uWS reads nothing more from it, so a request the
+ *   client pipelines meanwhile waits in the kernel, and is read and answered
+ *   in order once this response is out (reading resumes as it is written).
+ *   Requests that pile up meanwhile are read together, and refused as above.
+ *   A paused connection is not watched at all (uWS.js runs on libuv, where
+ *   pause() stops the poll): a client that leaves meanwhile, by FIN or
+ *   reset, is noticed only when the answer is written, which then goes
+ *   nowhere. A client that only half-closed gets its answer.
  */
 import './uws-binding.ts'; // first: without uWebSockets.js installed, importing this adapter fails here, saying how to install it
 import { STATUS_CODES } from 'node:http';
@@ -24,6 +47,7 @@ import { bodyTooLarge } from './body.ts';
 import { ExchangeBase, ExchangeContext, runExchange, type ExchangeHandler, type ResponseHeaders } from './exchange.ts';
 import { RequestAbortedError } from './http-error.ts';
 import { resolveAdapterOptions, type AdapterOptions, type ResolvedAdapterOptions } from './options.ts';
+import { copyRequestHeaders, type CopiedHeaders } from './uws-headers.ts';
 
 export type { AdapterOptions } from './options.ts';
 export type { ExchangeHandler, HttpExchange, ResponseHeaders } from './exchange.ts';
@@ -51,16 +75,19 @@ class UwsExchange extends ExchangeBase {
   readonly query: string;
   readonly ctx: ExchangeContext;
   readonly #res: HttpResponse;
+  readonly #handler: ExchangeHandler;
   #aborted = false;
-  readonly #forwardedFor: string | undefined;
-  readonly #contentType: string | undefined;
-  readonly #contentLength: string | undefined;
-  readonly #extraHeaders: Map<string, string> | null;
+  /** Queued to start (once: a body can settle more than once from uWS's point of view). */
+  #scheduled = false;
+  /** Reading from the connection is paused until this response is written. */
+  #paused = false;
+  readonly #headers: CopiedHeaders;
   readonly #body: BodyCollector | null;
 
-  constructor(res: HttpResponse, req: HttpRequest, options: ResolvedAdapterOptions) {
+  constructor(res: HttpResponse, req: HttpRequest, options: ResolvedAdapterOptions, handler: ExchangeHandler) {
     super(options);
     this.#res = res;
+    this.#handler = handler;
     // Attached first, before anything can await: from here on an abort is a flag, never a crash.
     res.onAborted(() => {
       this.#aborted = true;
@@ -69,23 +96,15 @@ class UwsExchange extends ExchangeBase {
     this.method = req.getCaseSensitiveMethod();
     this.path = req.getUrl();
     this.query = req.getQuery() ?? '';
-    // Headers now: req is stack-allocated and gone at the first await. '' means absent in uWS.
-    this.ctx = new ExchangeContext(req.getHeader('cookie') || undefined, req.getHeader('user-agent') || undefined, this);
-    this.#forwardedFor = options.proxies.enabled ? req.getHeader('x-forwarded-for') || undefined : undefined;
-    let extra: Map<string, string> | null = null;
-    for (const name of options.headers) {
-      const value = req.getHeader(name);
-      if (value !== '') (extra ??= new Map()).set(name, value);
-    }
-    this.#extraHeaders = extra;
+    // Headers now: req is stack-allocated and gone at the first await. '' means absent, as on node.
+    const headers = copyRequestHeaders(req, options.proxies.enabled, options.headerNames);
+    this.#headers = headers;
+    this.ctx = new ExchangeContext(headers.cookie || undefined, headers.userAgent || undefined, this);
     if (this.method === 'GET' || this.method === 'HEAD') {
-      this.#contentType = undefined;
-      this.#contentLength = undefined;
       this.#body = null;
+      this.requestReceived();
     } else {
-      this.#contentType = req.getHeader('content-type') || undefined;
-      this.#contentLength = req.getHeader('content-length') || undefined;
-      this.#body = collectBody(res, this.#contentLength, options.maxBodyBytes);
+      this.#body = collectBody(res, headers.contentLength || undefined, options.maxBodyBytes, this);
     }
   }
 
@@ -94,19 +113,22 @@ class UwsExchange extends ExchangeBase {
   }
 
   header(name: string): string | undefined {
+    const headers = this.#headers;
     switch (name) {
       case 'cookie':
         return this.ctx.cookieHeader;
       case 'user-agent':
         return this.ctx.userAgent;
       case 'content-type':
-        return this.#contentType;
+        return headers.contentType || undefined;
       case 'content-length':
-        return this.#contentLength;
+        return headers.contentLength || undefined;
+      case 'host':
+        return headers.host || undefined;
       case 'x-forwarded-for':
-        if (this.#forwardedFor !== undefined) return this.#forwardedFor;
+        if (headers.forwardedFor !== undefined) return headers.forwardedFor || undefined;
     }
-    return this.#extraHeaders?.get(name);
+    return headers.extra?.get(name) || undefined;
   }
 
   /**
@@ -118,7 +140,7 @@ class UwsExchange extends ExchangeBase {
   clientAddress(): string | undefined {
     if (this.#aborted || this.responded) return undefined;
     const peer = latin1.decode(this.#res.getRemoteAddressAsText());
-    return this.options.proxies.clientAddress(peer, this.#forwardedFor);
+    return this.options.proxies.clientAddress(peer, this.#headers.forwardedFor);
   }
 
   readBody(): Promise<Buffer> {
@@ -126,10 +148,39 @@ class UwsExchange extends ExchangeBase {
     return this.#body.read();
   }
 
+  /** The request has fully arrived (or its body failed): start the handler once uWS has parsed the rest of this read. */
+  requestReceived(): void {
+    if (this.#scheduled || this.#aborted) return;
+    this.#scheduled = true;
+    scheduleStart(this);
+  }
+
+  /** Runs the handler, unless the client (or uWS, for a pipelined request behind this one) closed the connection first. */
+  start(): boolean {
+    if (this.#aborted) return false;
+    try {
+      runExchange(this, this.#handler);
+    } catch (error) {
+      // runExchange answers whatever the handler throws; this is for a failure to answer at all. Caught here so
+      // that the other requests of this turn still start.
+      this.options.onError(error, { method: this.method, path: this.path });
+    }
+    return true;
+  }
+
+  /** Called a turn after start(): a handler still waiting holds the connection's reads until it answers. */
+  pauseIfWaiting(): void {
+    if (this.#aborted || this.responded || this.#paused) return;
+    this.#paused = true;
+    this.#res.pause();
+  }
+
   protected writeResponse(status: number, contentType: string, headers: ResponseHeaders | undefined, setCookies: readonly string[] | null, body: string | Uint8Array): void {
     const res = this.#res;
     let closeConnection = false;
     res.cork(() => {
+      // Before end(): it invalidates res. Nothing is read until this callback returns, and by then the response is out.
+      if (this.#paused) res.resume();
       res.writeStatus(statusLine(status));
       res.writeHeader('content-type', contentType);
       if (setCookies !== null) {
@@ -152,25 +203,77 @@ class UwsExchange extends ExchangeBase {
   }
 }
 
-/** Starts reading the body now: uWS drops data that arrives before onData is attached. */
-function collectBody(res: HttpResponse, declaredLength: string | undefined, limit: number): BodyCollector {
+/**
+ * Starts reading the body now: uWS drops data that arrives before onData is
+ * attached. The exchange hears when the body is complete or has failed
+ * (too large), so that its handler can start.
+ */
+function collectBody(res: HttpResponse, declaredLength: string | undefined, limit: number, exchange: UwsExchange): BodyCollector {
   const body = new BodyCollector(limit);
   if (declaredLength !== undefined && Number(declaredLength) > limit) {
     // Known too large up front: fail now and skip reading it (the 413 closes the connection).
     body.fail(bodyTooLarge(limit));
+    exchange.requestReceived();
     return body;
   }
   res.onData((chunk, isLast) => {
     // uWS neuters the chunk's memory when this callback returns: copy it.
-    if (!body.settled) body.push(Buffer.from(new Uint8Array(chunk)));
-    if (isLast) body.end();
+    if (!body.settled && !body.push(Buffer.from(new Uint8Array(chunk)))) {
+      exchange.requestReceived(); // over the limit: the handler answers 413 without waiting for the rest
+      return;
+    }
+    if (isLast) {
+      body.end();
+      exchange.requestReceived();
+    }
   });
   return body;
+}
+
+/*
+ * Starting handlers after the read is parsed, and pausing those left waiting.
+ *
+ * uWS calls route handlers from inside its parse of one read from a socket
+ * (and drains microtasks after each call), so a handler started there could
+ * be cut off by a pipelined request later in the same read. setImmediate
+ * runs after the poll phase has handed every read of this turn to uWS: by
+ * then uWS has closed any connection that pipelined behind an unanswered
+ * request, and those exchanges are aborted. One pair of immediates serves
+ * every request of the turn, so the cost per request is an array push.
+ *
+ * The second immediate of the pair runs after the first one's microtasks:
+ * handlers that answer from memory (a cached session) are done by then.
+ * The rest wait on I/O, and their connections are paused before the next
+ * poll phase can read a request pipelined behind them. pause() is a
+ * syscall (epoll_ctl) paid only by requests that wait on I/O anyway.
+ */
+let toStart: UwsExchange[] = [];
+let startedThisTurn: UwsExchange[] = [];
+
+function scheduleStart(exchange: UwsExchange): void {
+  if (toStart.push(exchange) === 1) {
+    setImmediate(startReceived);
+    setImmediate(pauseWaiting);
+  }
+}
+
+function startReceived(): void {
+  const batch = toStart;
+  toStart = [];
+  for (const exchange of batch) if (exchange.start()) startedThisTurn.push(exchange);
+}
+
+function pauseWaiting(): void {
+  const batch = startedThisTurn;
+  startedThisTurn = [];
+  for (const exchange of batch) exchange.pauseIfWaiting();
 }
 
 /** Wraps `handler` as a uWS route handler (for app.get, app.post, app.any, …). */
 export function uwsHandler(handler: ExchangeHandler, options?: AdapterOptions): UwsRouteHandler {
   if (typeof handler !== 'function') throw new TypeError('uwsHandler(handler): handler must be a function');
   const resolved = resolveAdapterOptions(options);
-  return (res, req) => runExchange(new UwsExchange(res, req, resolved), handler);
+  return (res, req) => {
+    new UwsExchange(res, req, resolved, handler);
+  };
 }

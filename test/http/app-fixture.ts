@@ -100,6 +100,8 @@ export interface TestAppOptions {
   readonly routes?: (manager: SessionManager) => Route[];
   /** Wraps the manager the app sees (to inject failures or delays). */
   readonly wrapManager?: (manager: SessionManager) => SessionManager;
+  /** Other origins whose pages may post to the app. */
+  readonly trustedOrigins?: readonly string[];
 }
 
 export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
@@ -120,6 +122,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
       server: options.server,
       adapter: { onError: (error, request) => void logged.push({ error, request }), ...options.adapter },
       ...(options.routes ? { routes: options.routes(seen) } : {}),
+      ...(options.trustedOrigins ? { trustedOrigins: options.trustedOrigins } : {}),
     });
   } catch (error) {
     await manager.close();
@@ -151,13 +154,17 @@ export function overrideManager(manager: SessionManager, overrides: Partial<Reco
   });
 }
 
-/** The value of our cookie in a response's Set-Cookie headers ("rockstar_session=…"), or undefined. */
+/**
+ * Our cookie as the browser keeps it after this response ("rockstar_session=…"): the last Set-Cookie of that
+ * name with a value (clearing ones, with an empty value, come first when a response also sets a new one), or undefined.
+ */
 export function sessionCookie(response: Response, name = 'rockstar_session'): string | undefined {
+  let found: string | undefined;
   for (const header of response.headers.getSetCookie()) {
     const pair = header.split(';')[0] ?? '';
-    if (pair.startsWith(`${name}=`)) return pair;
+    if (pair.startsWith(`${name}=`) && pair.length > name.length + 1) found = pair;
   }
-  return undefined;
+  return found;
 }
 
 export async function postJson(url: string, body: unknown, cookie?: string): Promise<Response> {
@@ -168,7 +175,7 @@ export async function postJson(url: string, body: unknown, cookie?: string): Pro
   });
 }
 
-export async function login(app: TestApp, username = 'ada', headers: Record<string, string> = {}): Promise<string> {
+export async function login(app: Pick<TestApp, 'url'>, username = 'ada', headers: Record<string, string> = {}): Promise<string> {
   const response = await fetch(app.url('/login'), {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

@@ -105,6 +105,62 @@ describe('the example app as a process', () => {
   });
 });
 
+/** Runs the app (filesystem store in a fresh directory, a key: no warnings) until it exits by itself, bounded, with its output. */
+function runToExit(env: NodeJS.ProcessEnv, script = APP): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rockstar-app-'));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      env: { ...process.env, HOST: '127.0.0.1', SESSION_STORE: 'filesystem', SESSION_DIR: dir, SESSION_KEY: randomBytes(32).toString('base64'), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`app did not exit within ${PROCESS_TIMEOUT_MS} ms:\n${stdout}${stderr}`));
+    }, PROCESS_TIMEOUT_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+describe('the example app on a port that is taken', () => {
+  it('exits 1 with one line saying the port is in use, on uWS, node:http, Express and Fastify, when another copy holds it', async () => {
+    const first = await startApp({ SESSION_STORE: 'cache', SESSION_KEY: randomBytes(32).toString('base64') });
+    try {
+      const port = new URL(first.url).port;
+      const runs = [
+        ['uws', APP],
+        ['node', APP],
+        ['express', resolve('examples/express.ts')],
+        ['fastify', resolve('examples/fastify.ts')],
+      ] as const;
+      for (const [server, script] of runs) {
+        const second = await runToExit({ PORT: port, HTTP_SERVER: server }, script);
+        assert.equal(second.code, 1, `${server}: ${second.stdout}${second.stderr}`);
+        assert.equal(second.stdout, '', `${server} printed nothing else`);
+        assert.equal(second.stderr.trimEnd().split('\n').length, 1, `${server}: one line, no stack trace:\n${second.stderr}`);
+        assert.match(second.stderr, new RegExp(`^error: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`), server);
+      }
+      // The first copy still has the port to itself, and serves.
+      assert.equal(await loginAndProfile(first.url), 200);
+    } finally {
+      assert.equal(await exitOf(first.child, 'SIGTERM'), 0);
+    }
+  });
+
+  it('exits 1 with one line for a malformed TRUSTED_PROXIES entry', async () => {
+    const run = await runToExit({ PORT: '0', TRUSTED_PROXIES: 'localhost' });
+    assert.equal(run.code, 1);
+    assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /^error: ERR_SESSION_CONFIG: trustedProxies\[0\] must be an address or CIDR range/);
+  });
+});
+
 describe('sessionConfigFromEnv', () => {
   const key = randomBytes(32).toString('base64');
 
@@ -117,8 +173,24 @@ describe('sessionConfigFromEnv', () => {
     assert.deepEqual(warnings, []);
   });
 
-  it('marks the cookie Secure with COOKIE_SECURE=1', () => {
-    assert.equal(sessionConfigFromEnv({ SESSION_KEY: key, COOKIE_SECURE: '1' }).config.cookieSecure, true);
+  it('marks the cookie Secure with COOKIE_SECURE=1, and names it __Host-rockstar_session (Path=/, no Domain)', () => {
+    const { config } = sessionConfigFromEnv({ SESSION_KEY: key, COOKIE_SECURE: '1' });
+    assert.equal(config.cookieSecure, true);
+    assert.equal(config.cookieName, '__Host-rockstar_session');
+    assert.equal(config.cookiePath, '/');
+    assert.equal(config.cookieDomain, undefined);
+    assert.equal(sessionConfigFromEnv({ SESSION_KEY: key }).config.cookieName, 'rockstar_session');
+  });
+
+  it('reads TRUSTED_ORIGINS as origins, and refuses what is not one, saying why', () => {
+    assert.deepEqual(sessionConfigFromEnv({ SESSION_KEY: key }).trustedOrigins, []);
+    assert.deepEqual(sessionConfigFromEnv({ SESSION_KEY: key, TRUSTED_ORIGINS: 'https://Shop.Example.com, http://127.0.0.1:3000/' }).trustedOrigins, [
+      'https://shop.example.com',
+      'http://127.0.0.1:3000',
+    ]);
+    assert.throws(() => sessionConfigFromEnv({ SESSION_KEY: key, TRUSTED_ORIGINS: 'https://shop.example.com/app' }), /TRUSTED_ORIGINS: .* is not an origin .*did you mean https:\/\/shop\.example\.com\?/);
+    assert.throws(() => sessionConfigFromEnv({ SESSION_KEY: key, TRUSTED_ORIGINS: 'shop.example.com' }), /TRUSTED_ORIGINS: "shop\.example\.com" is not a URL/);
+    assert.throws(() => sessionConfigFromEnv({ SESSION_KEY: key, TRUSTED_ORIGINS: 'ftp://shop.example.com' }), /not an http\(s\) origin/);
   });
 
   it('needs MYSQL_URL for the database store', () => {

@@ -82,6 +82,10 @@ export interface FrameworkAppOptions {
   readonly routes?: TestRoutes;
   /** Makes getSessionFromCookie reject with this while it returns non-null (a store that cannot be read). */
   readonly loadFailure?: () => Error | null;
+  /** Wraps the manager the app sees (to inject delays). */
+  readonly wrapManager?: (manager: SessionManager) => SessionManager;
+  /** Other origins whose pages may post to the example's routes. */
+  readonly trustedOrigins?: readonly string[];
 }
 
 function wrapLoads(manager: SessionManager, failure: () => Error | null): SessionManager {
@@ -109,16 +113,18 @@ export async function startFrameworkApp(options: FrameworkAppOptions): Promise<F
   });
   const writes = StoreWrites.watch(manager);
   const logged: FrameworkApp['logged'] = [];
-  const seen = options.loadFailure ? wrapLoads(manager, options.loadFailure) : manager;
+  const loads = options.loadFailure ? wrapLoads(manager, options.loadFailure) : manager;
+  const seen = options.wrapManager ? options.wrapManager(loads) : loads;
+  const trustedOrigins = options.trustedOrigins ?? [];
   const sessionOptions: SessionOptions = { onError: (error, request) => void logged.push({ error, request }), ...options.sessionOptions };
   try {
     if (options.kind === 'fastify') {
-      const app = await createFastifyApp(seen, { session: sessionOptions, extraRoutes: (fastify) => { addCommonFastifyRoutes(fastify); options.routes?.fastify?.(fastify); } });
+      const app = await createFastifyApp(seen, { session: sessionOptions, trustedOrigins, extraRoutes: (fastify) => { addCommonFastifyRoutes(fastify); options.routes?.fastify?.(fastify); } });
       const base = await listenFastify(app);
       return { kind: options.kind, manager, writes, logged, url: (path) => `${base}${path}`, close: async () => { await app.close(); await manager.close(); } };
     }
     const framework = options.kind === 'express4' ? (express4 as unknown as ExpressModule) : undefined;
-    const app = createExpressApp(seen, { ...(framework ? { express: framework } : {}), session: sessionOptions, extraRoutes: (expressApp) => { addCommonExpressRoutes(expressApp); options.routes?.express?.(expressApp); } });
+    const app = createExpressApp(seen, { ...(framework ? { express: framework } : {}), session: sessionOptions, trustedOrigins, extraRoutes: (expressApp) => { addCommonExpressRoutes(expressApp); options.routes?.express?.(expressApp); } });
     const running = await listenExpress(app);
     return { kind: options.kind, manager, writes, logged, url: (path) => `${running.url}${path}`, close: async () => { await running.close(); await manager.close(); } };
   } catch (error) {
