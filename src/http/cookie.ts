@@ -138,15 +138,26 @@ export class CookieWriter {
         let eq = start + name.length;
         while (eq < end && header.charCodeAt(eq) === 32) eq++;
         if (header.charCodeAt(eq) === 61 /* = */) {
-          let value = header.slice(eq + 1, end).trim();
-          if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-          if (value.length > 0) values.push(value);
+          // The value's bounds, found in place (this runs on every request): spaces and tabs around it, then one pair of quotes.
+          let from = eq + 1;
+          let to = end;
+          while (from < to && isSpaceOrTab(header.charCodeAt(from))) from++;
+          while (to > from && isSpaceOrTab(header.charCodeAt(to - 1))) to--;
+          if (to - from >= 2 && header.charCodeAt(from) === 34 && header.charCodeAt(to - 1) === 34) {
+            from++;
+            to--;
+          }
+          if (to > from) values.push(header.slice(from, to));
         }
       }
       at = end + 1;
     }
     return values;
   }
+}
+
+function isSpaceOrTab(code: number): boolean {
+  return code === 32 || code === 9;
 }
 
 /** The path part of a request target ('/a/b?x' gives '/a/b'), or '' when it is not one a cookie Path could name. */

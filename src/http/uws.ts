@@ -25,10 +25,17 @@
  * lost. A handler that had already started would have done its work (a
  * login, a cart write) for a client that never hears of it and retries.
  * So, see `scheduleStart` below:
- * - a handler starts only once its request has fully arrived and uWS has
- *   parsed everything that came with it (in the check phase of the same
- *   event-loop turn). If a pipelined request was behind it, uWS has closed
- *   the connection by then, and the handler never runs;
+ * - a handler of a request with a body (POST, PUT, DELETE, …) starts only
+ *   once its request has fully arrived and uWS has parsed everything that
+ *   came with it (in the check phase of the same event-loop turn). If a
+ *   pipelined request was behind it, uWS has closed the connection by
+ *   then, and the handler never runs;
+ * - a GET or HEAD handler starts at once, inside uWS's callback: one that
+ *   answers from memory (a cached session) is done before uWS parses the
+ *   next request, so pipelined reads keep working, at no cost. One that has
+ *   to wait loses its answer to a pipelined request behind it, but a GET is
+ *   safe to repeat (RFC 9110, 9.2.2: the methods a client may retry), and
+ *   only the methods that are not are held back as above;
  * - a handler still waiting after that turn (on a store, a worker) has its
  *   connection paused: uWS reads nothing more from it, so a request the
  *   client pipelines meanwhile waits in the kernel, and is read and answered
@@ -79,6 +86,8 @@ class UwsExchange extends ExchangeBase {
   #aborted = false;
   /** Queued to start (once: a body can settle more than once from uWS's point of view). */
   #scheduled = false;
+  /** Inside uWS's route callback: writes need no cork (uWS corks the socket for the callback). */
+  #inCallback = false;
   /** Reading from the connection is paused until this response is written. */
   #paused = false;
   readonly #headers: CopiedHeaders;
@@ -88,11 +97,6 @@ class UwsExchange extends ExchangeBase {
     super(options);
     this.#res = res;
     this.#handler = handler;
-    // Attached first, before anything can await: from here on an abort is a flag, never a crash.
-    res.onAborted(() => {
-      this.#aborted = true;
-      this.#body?.fail(new RequestAbortedError());
-    });
     this.method = req.getCaseSensitiveMethod();
     this.path = req.getUrl();
     this.query = req.getQuery() ?? '';
@@ -102,10 +106,29 @@ class UwsExchange extends ExchangeBase {
     this.ctx = new ExchangeContext(headers.cookie || undefined, headers.userAgent || undefined, this);
     if (this.method === 'GET' || this.method === 'HEAD') {
       this.#body = null;
-      this.requestReceived();
+      this.#scheduled = true;
+      this.#inCallback = true;
+      this.start();
+      this.#inCallback = false;
+      // Still inside uWS's callback, so nothing has awaited yet: a handler that did not answer gets its abort handler
+      // now (uWS wants one before the callback returns), and its connection paused if it is still waiting a turn later.
+      if (!this.responded) {
+        this.#watchAbort();
+        startedThisTurn.push(this);
+        if (startedThisTurn.length === 1 && toStart.length === 0) setImmediate(pauseWaiting);
+      }
     } else {
+      this.#watchAbort();
       this.#body = collectBody(res, headers.contentLength || undefined, options.maxBodyBytes, this);
     }
+  }
+
+  /** From here on an abort is a flag, never a crash. Attached before anything can await. */
+  #watchAbort(): void {
+    this.#res.onAborted(() => {
+      this.#aborted = true;
+      this.#body?.fail(new RequestAbortedError());
+    });
   }
 
   get aborted(): boolean {
@@ -176,31 +199,34 @@ class UwsExchange extends ExchangeBase {
   }
 
   protected writeResponse(status: number, contentType: string, headers: ResponseHeaders | undefined, setCookies: readonly string[] | null, body: string | Uint8Array): void {
-    const res = this.#res;
-    let closeConnection = false;
-    res.cork(() => {
-      // Before end(): it invalidates res. Nothing is read until this callback returns, and by then the response is out.
-      if (this.#paused) res.resume();
-      res.writeStatus(statusLine(status));
-      res.writeHeader('content-type', contentType);
-      if (setCookies !== null) {
-        for (const value of setCookies) res.writeHeader('set-cookie', value);
-        // A response that sets a session cookie must never be stored by a shared cache.
-        res.writeHeader('cache-control', 'no-store');
-      }
-      if (headers !== undefined) {
-        for (const name in headers) {
-          if (name === 'content-type') continue;
-          if (name === 'connection' && headers[name] === 'close') {
-            closeConnection = true;
-            continue;
-          }
-          res.writeHeader(name, headers[name] as string);
-        }
-      }
-      res.end(body, closeConnection);
-    });
+    // Inside uWS's route callback the socket is corked already; after an await, cork() makes status, headers and body one write.
+    if (this.#inCallback) writeTo(this.#res, this.#paused, status, contentType, headers, setCookies, body);
+    else this.#res.cork(() => writeTo(this.#res, this.#paused, status, contentType, headers, setCookies, body));
   }
+}
+
+function writeTo(res: HttpResponse, paused: boolean, status: number, contentType: string, headers: ResponseHeaders | undefined, setCookies: readonly string[] | null, body: string | Uint8Array): void {
+  // Before end(): it invalidates res. Nothing is read until the write is done, and by then the response is out.
+  if (paused) res.resume();
+  res.writeStatus(statusLine(status));
+  res.writeHeader('content-type', contentType);
+  if (setCookies !== null) {
+    for (const value of setCookies) res.writeHeader('set-cookie', value);
+    // A response that sets a session cookie must never be stored by a shared cache.
+    res.writeHeader('cache-control', 'no-store');
+  }
+  let closeConnection = false;
+  if (headers !== undefined) {
+    for (const name in headers) {
+      if (name === 'content-type') continue;
+      if (name === 'connection' && headers[name] === 'close') {
+        closeConnection = true;
+        continue;
+      }
+      res.writeHeader(name, headers[name] as string);
+    }
+  }
+  res.end(body, closeConnection);
 }
 
 /**

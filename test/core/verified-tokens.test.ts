@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { randomBytes } from 'node:crypto';
 import { TokenClaims, VerifiedTokens } from '../../src/tier/token-map.ts';
 import { cacheManager, context, cookieHeaderFrom, HOUR, MINUTE, rejectsWithCode } from '../helpers/manager.ts';
 
@@ -89,10 +90,23 @@ describe('the verified-token map', () => {
   it('stays within its capacity, forgetting the oldest first', () => {
     const tokens = new VerifiedTokens(3);
     const claims = TokenClaims.of('k'.repeat(32), Date.now(), 1, false);
-    for (const value of ['a', 'b', 'c', 'd']) tokens.remember(value, claims);
+    const values = Array.from({ length: 4 }, () => randomBytes(89).toString('base64url'));
+    for (const value of values) tokens.remember(value, claims);
     assert.equal(tokens.size, 3);
-    assert.equal(tokens.get('a'), undefined);
-    assert.equal(tokens.get('d'), claims);
+    assert.equal(tokens.get(values[0]!), undefined);
+    assert.equal(tokens.get(values[3]!)?.key, claims.key);
+    assert.equal(tokens.get(values[3]!)?.value, values[3]);
+  });
+
+  it('matches only the exact value, whatever number its nonce characters give', () => {
+    const tokens = new VerifiedTokens(10);
+    const value = randomBytes(89).toString('base64url');
+    tokens.remember(value, TokenClaims.of('k'.repeat(32), Date.now(), 1, false));
+    // Same characters at every position the slot is read from, different elsewhere: the same slot, another value.
+    const sameSlot = value.slice(0, 40) + (value[40] === 'A' ? 'B' : 'A') + value.slice(41);
+    assert.ok(tokens.get(value));
+    assert.equal(tokens.get(sameSlot), undefined);
+    assert.equal(tokens.get(value.slice(0, 60)), undefined);
   });
 
   it('is reported by cacheStats, bounded by the cache budget', async () => {

@@ -71,6 +71,8 @@ for (const server of SERVERS) {
               }
               return manager.getSessionFromCookie(ctx);
             }) as never,
+            // While gated, the synchronous cache-hit path answers nothing: the handler takes the awaited path above.
+            peekSessionFromCookie: ((ctx: Parameters<SessionManager['peekSessionFromCookie']>[0]) => (gate ? undefined : manager.peekSessionFromCookie(ctx))) as never,
           }),
         routes: (manager) => [
           {

@@ -26,6 +26,8 @@ for (const server of SERVERS) {
               if (failure) throw failure;
               return manager.getSessionFromCookie(ctx);
             }) as never,
+            // While a failure is injected, the synchronous cache-hit path has nothing to answer: every request takes the one above.
+            peekSessionFromCookie: ((ctx: SessionContext) => (failure ? undefined : manager.peekSessionFromCookie(ctx))) as never,
           }),
         routes: (manager) => [
           { method: 'GET', path: '/throws-sync', handler: () => { throw new Error(SECRET_DETAIL); } },
