@@ -137,7 +137,8 @@ function checkNode(option: string, node: unknown): void {
 
 function checkNodes(db: Record<string, unknown>): void {
   const nodes = db.nodes;
-  if (!Array.isArray(nodes) || nodes.length < 1 || nodes.length > MAX_NODES) reject('database.nodes', `an array of 1 to ${MAX_NODES} nodes`, nodes);
+  // Described by type and length only: a string given here is most likely a URI with its password.
+  if (!Array.isArray(nodes) || nodes.length < 1 || nodes.length > MAX_NODES) rejectSecret('database.nodes', `an array of 1 to ${MAX_NODES} nodes`, nodes);
   for (const name of ['uri', 'host', 'socketPath']) {
     if (db[name] !== undefined) {
       throw new SessionConfigError(`database.${name} cannot be given with database.nodes: name every node in nodes; received ${name === 'uri' ? describeSecret(db[name]) : describeValue(db[name])}`);

@@ -215,12 +215,13 @@ export class MysqlStore implements SessionStore {
   async #operate<T>(operation: string, policy: Policy, step: (connection: PoolConnection, attempts: Attempts) => Promise<T>): Promise<T> {
     const deadline = performance.now() + this.#timeout;
     const attempts: Attempts = { maybeApplied: false };
-    const remaining = () => deadline - performance.now();
+    // Whole milliseconds: they appear in messages ("no answer within N ms").
+    const remaining = () => Math.max(1, Math.ceil(deadline - performance.now()));
     for (let attempt = 1; ; attempt++) {
       if (this.#closed) throw new SessionClosedError('session store is closed');
       let lease: Lease;
       try {
-        const { connection, node } = await this.#source.acquire(Math.max(1, remaining()));
+        const { connection, node } = await this.#source.acquire(remaining());
         lease = new Lease(connection, node);
       } catch (error) {
         // A pool that cannot hand out a connection has already tried every node it has.
@@ -228,7 +229,7 @@ export class MysqlStore implements SessionStore {
       }
       let failure: unknown;
       try {
-        return await lease.run(Math.max(1, remaining()), (connection) => step(connection, attempts));
+        return await lease.run(remaining(), (connection) => step(connection, attempts));
       } catch (error) {
         failure = error;
       } finally {
@@ -379,7 +380,7 @@ export class MysqlStore implements SessionStore {
     try {
       // Taking the connection and the lock share one deadline, like any operation. After that each batch
       // gets a deadline of its own: cleaning a big table may rightly take longer than one.
-      const lockDeadline = Math.max(1, this.#timeout - (performance.now() - started));
+      const lockDeadline = Math.max(1, Math.ceil(this.#timeout - (performance.now() - started)));
       const [[locked]] = await lease.run(lockDeadline, (c) => execute<[[number | null]]>(c, 'SELECT GET_LOCK(?, 0)', [this.#lockName], true));
       if (locked !== 1) return 0; // another app node is cleaning this table on this database node
       let removed = 0;
