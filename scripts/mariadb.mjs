@@ -217,6 +217,8 @@ function serverHandle({ root, datadir, socket, log, port, child, detached }) {
     /** Clean shutdown (SIGTERM, then SIGKILL past the timeout); `remove` also deletes the datadir. */
     async stop({ remove = true } = {}) {
       if (isRunning(pid)) {
+        // A detached (CLI) server was unref'd: waiting for its exit must keep this process alive.
+        child.ref();
         try {
           process.kill(pid, 'SIGCONT'); // a frozen server cannot act on SIGTERM
           process.kill(pid, 'SIGTERM');
