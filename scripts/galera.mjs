@@ -21,6 +21,9 @@
 // 3. node 1 bootstraps again from its saved state, then the others join it.
 // A node killed with -9 and restarted joins as usual: by IST from a peer's
 // gcache when its position was recovered, otherwise by an rsync SST.
+//
+// GALERA_KEEP_FAILED=1 keeps the directory (and its logs) of a start that
+// failed, and does not try again, for debugging.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

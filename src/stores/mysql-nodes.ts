@@ -78,7 +78,10 @@ export class ConnectionSource {
   readonly #downUntil = new Map<string, number>();
   readonly #failures = new Map<string, number>();
   readonly #seen = new WeakMap<PoolConnection, Tracked>();
-  /** PoolCluster caches a namespace per pattern: one RegExp per set of healthy nodes, made once. */
+  /**
+   * PoolCluster caches a namespace per pattern: one RegExp per set of healthy nodes, made once. Each
+   * set arises from a failure, so there are as many as distinct sets of nodes that were down at once.
+   */
   readonly #patterns = new Map<string, RegExp>();
 
   constructor(options: ConnectionSourceOptions) {
@@ -113,6 +116,8 @@ export class ConnectionSource {
       const connection = await acquire(this.#namespace(), remaining);
       let tracked = this.#seen.get(connection);
       if (tracked === undefined) {
+        // PoolCluster tags each connection with its node id (mysql2 3.x, PoolCluster#_getConnection). Were it
+        // missing, connections would count as a single server's: never marked, never distrusted, still correct.
         const node = (connection as unknown as { _clusterId?: string })._clusterId;
         tracked = { node, epoch: node === undefined ? 0 : (this.#failures.get(node) ?? 0) };
         this.#seen.set(connection, tracked);
