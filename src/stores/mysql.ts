@@ -11,8 +11,9 @@
  *   default innodb_flush_log_at_trx_commit=1; on Galera, once certified).
  * - Every operation has its own deadline (database.operationTimeout) covering
  *   the wait for a connection, every retry below and every statement; see
- *   mysql-deadline.ts. An outage fails calls with ERR_SESSION_STORE; the
- *   pools reconnect when the server is back.
+ *   mysql-operation.ts and mysql-deadline.ts. An outage fails calls with
+ *   ERR_SESSION_STORE; the pools reconnect when the server is back. Several
+ *   nodes: mysql-nodes.ts.
  * - Conflicts (an InnoDB deadlock, a lock wait timeout, a Galera
  *   certification failure: mysql-errors.ts) are lost races, never
  *   ERR_SESSION_STORE. The server rolled the statement back whole, so:
@@ -43,11 +44,12 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PoolConnection, PoolOptions, ResultSetHeader } from 'mysql2';
-import { asStoreError, SessionClosedError, SessionConflictError, SessionError, SessionStoreError } from '../errors.ts';
+import { asStoreError, SessionClosedError, SessionStoreError } from '../errors.ts';
 import { COLUMNS_SQL, createTableSql, schemaProblems, type ColumnRow } from './mysql-ddl.ts';
-import { DeadlineError, execute, Lease, query } from './mysql-deadline.ts';
-import { ER_DUP_ENTRY, isConflict, isConnectionLost, isNodeNotReady } from './mysql-errors.ts';
+import { execute, query, type Lease } from './mysql-deadline.ts';
+import { ER_DUP_ENTRY, isConflict } from './mysql-errors.ts';
 import { ConnectionSource } from './mysql-nodes.ts';
+import { MAX_CONFLICT_BACKOFF_MS, ONCE_ONLY_WRITE, OperationRunner, READ, REPEATABLE_WRITE } from './mysql-operation.ts';
 import { cleanupBatchOption, cleanupPauseOption, DEFAULT_RESTORE_NODE_TIMEOUT, STORE_OPTION_NAMES, type DatabaseOptions } from './mysql-options.ts';
 import { checkRecordFits, serverFacts, type ServerFacts } from './mysql-server.ts';
 import { isStoreKey, type KeyedRecord, type RecordWrite, type SessionStore, type StoredRecord, type StoreKey } from './store.ts';
@@ -55,8 +57,6 @@ import { isStoreKey, type KeyedRecord, type RecordWrite, type SessionStore, type
 const TAG = /^[0-9a-f]{32}$/;
 /** A cleanup that loses this many batches in a row to another node's cleanup leaves the rest to it. */
 const CLEANUP_CONFLICTS_IN_A_ROW = 3;
-/** Longest random pause between retries of a conflicting statement. */
-const MAX_CONFLICT_BACKOFF_MS = 32;
 
 export interface MysqlStoreOptions extends DatabaseOptions {
   /**
@@ -121,21 +121,6 @@ function driverOptions(options: MysqlStoreOptions, operationTimeout: number, poo
   };
 }
 
-/** What one attempt of an operation may learn from the ones before it. */
-interface Attempts {
-  /** An earlier attempt lost its connection mid-statement: its statement may have run. */
-  maybeApplied: boolean;
-}
-
-interface Policy {
-  /** Safe to run again after a connection broke mid-statement (its repetition changes nothing, or checks). */
-  readonly repeatable: boolean;
-}
-
-const READ: Policy = { repeatable: true };
-const REPEATABLE_WRITE: Policy = { repeatable: true };
-const ONCE_ONLY_WRITE: Policy = { repeatable: false };
-
 export class MysqlStore implements SessionStore {
   readonly name = 'database';
   readonly table: string;
@@ -146,6 +131,7 @@ export class MysqlStore implements SessionStore {
   readonly #cleanupPauseMs: number;
   readonly #maxDataBytes: number | undefined;
   readonly #source: ConnectionSource;
+  readonly #runner: OperationRunner;
   /** Every connection the pools made, so close() can drop the ones a frozen server never lets end. */
   readonly #connections = new Set<PoolConnection>();
   readonly #sql: Readonly<Record<'find' | 'causalFind' | 'insert' | 'sealedOf' | 'update' | 'touch' | 'delete' | 'deleteExpired', string>>;
@@ -185,6 +171,7 @@ export class MysqlStore implements SessionStore {
       restoreNodeTimeout: options.restoreNodeTimeout ?? DEFAULT_RESTORE_NODE_TIMEOUT,
       onConnection: (connection) => this.#track(connection),
     });
+    this.#runner = new OperationRunner(this.#source, this.#timeout, () => this.#closed);
   }
 
   /** Number of database nodes this store spreads over (1 for a single server). */
@@ -205,58 +192,6 @@ export class MysqlStore implements SessionStore {
     socket?.once('close', () => this.#connections.delete(connection));
   }
 
-  /**
-   * Runs `step` on a pool connection under the operation's one deadline, and
-   * again where that is safe: after a conflict (rolled back whole: always
-   * safe), on a Galera node that refused to run it (1047: not run), and, for
-   * repeatable operations, after the connection broke mid-statement (on
-   * another node when there is one). Every other failure is ERR_SESSION_STORE.
-   */
-  async #operate<T>(operation: string, policy: Policy, step: (connection: PoolConnection, attempts: Attempts) => Promise<T>): Promise<T> {
-    const deadline = performance.now() + this.#timeout;
-    const attempts: Attempts = { maybeApplied: false };
-    // Whole milliseconds: they appear in messages ("no answer within N ms").
-    const remaining = () => Math.max(1, Math.ceil(deadline - performance.now()));
-    for (let attempt = 1; ; attempt++) {
-      if (this.#closed) throw new SessionClosedError('session store is closed');
-      let lease: Lease;
-      try {
-        const { connection, node } = await this.#source.acquire(remaining());
-        lease = new Lease(connection, node);
-      } catch (error) {
-        // A pool that cannot hand out a connection has already tried every node it has.
-        throw asStoreError(operation, error);
-      }
-      let failure: unknown;
-      try {
-        return await lease.run(remaining(), (connection) => step(connection, attempts));
-      } catch (error) {
-        failure = error;
-      } finally {
-        lease.release();
-      }
-      if (failure instanceof SessionError) throw failure;
-      if (isConflict(failure)) {
-        const pause = Math.random() * Math.min(MAX_CONFLICT_BACKOFF_MS, 2 ** attempt);
-        if (remaining() <= pause + 1) {
-          throw new SessionConflictError(`session store ${operation} kept conflicting with concurrent writers until its ${this.#timeout} ms deadline`, { cause: failure });
-        }
-        await sleep(pause);
-        continue;
-      }
-      const notReady = isNodeNotReady(failure);
-      const lost = !(failure instanceof DeadlineError) && isConnectionLost(failure);
-      if (notReady || lost || failure instanceof DeadlineError) this.#source.markDown(lease.node);
-      if ((notReady || (lost && policy.repeatable)) && remaining() > 1 && attempt < 16) {
-        if (lost) attempts.maybeApplied = true;
-        // The same single node, not ready: give it a moment rather than spin.
-        if (notReady && !this.#source.hasOtherNode(lease.node)) await sleep(Math.min(50, Math.max(0, remaining() - 1)));
-        continue;
-      }
-      throw asStoreError(operation, failure);
-    }
-  }
-
   open(): Promise<void> {
     this.#opening ??= this.#open().catch((error: unknown) => {
       this.#opening = undefined;
@@ -266,7 +201,7 @@ export class MysqlStore implements SessionStore {
   }
 
   async #open(): Promise<void> {
-    await this.#operate('open', READ, async (connection) => {
+    await this.#runner.run('open', READ, async (connection) => {
       const facts = await serverFacts(connection);
       if (!facts.database) throw new SessionStoreError('no database selected: name one in database.uri (mysql://…/dbname) or database.database');
       if (this.#createTable) await query(connection, createTableSql(this.table));
@@ -295,7 +230,7 @@ export class MysqlStore implements SessionStore {
    */
   async find(key: StoreKey, minVersion?: number): Promise<StoredRecord | null> {
     const id = keyBytes(key);
-    return this.#operate('find', READ, async (connection) => {
+    return this.#runner.run('find', READ, async (connection) => {
       const rows = await execute<Row[]>(connection, this.#sql.find, [id], true);
       const record = rows[0] ? recordFrom(rows[0]) : null;
       if (minVersion === undefined || (record !== null && record.version >= minVersion)) return record;
@@ -324,7 +259,7 @@ export class MysqlStore implements SessionStore {
   async insert(key: StoreKey, write: RecordWrite): Promise<boolean> {
     const id = keyBytes(key);
     const values = [id, tagBytes(write.userTag), tagBytes(write.tenantTag), write.expiresAt, write.sealed];
-    return this.#operate('insert', REPEATABLE_WRITE, async (connection, attempts) => {
+    return this.#runner.run('insert', REPEATABLE_WRITE, async (connection, attempts) => {
       try {
         await execute<ResultSetHeader>(connection, this.#sql.insert, values);
         return true;
@@ -341,7 +276,7 @@ export class MysqlStore implements SessionStore {
 
   async update(key: StoreKey, expectedVersion: number, write: RecordWrite): Promise<boolean> {
     const values = [tagBytes(write.userTag), tagBytes(write.tenantTag), write.expiresAt, write.sealed, keyBytes(key), expectedVersion];
-    return this.#operate('update', ONCE_ONLY_WRITE, async (connection) => {
+    return this.#runner.run('update', ONCE_ONLY_WRITE, async (connection) => {
       try {
         const result = await execute<ResultSetHeader>(connection, this.#sql.update, values);
         return result.affectedRows === 1;
@@ -355,7 +290,7 @@ export class MysqlStore implements SessionStore {
 
   async touch(key: StoreKey, expiresAt: number): Promise<boolean> {
     const id = keyBytes(key);
-    return this.#operate('touch', REPEATABLE_WRITE, async (connection) => {
+    return this.#runner.run('touch', REPEATABLE_WRITE, async (connection) => {
       // mysql2 sets CLIENT_FOUND_ROWS: affectedRows counts the matched row even when expires_at was already this value.
       const result = await execute<ResultSetHeader>(connection, this.#sql.touch, [expiresAt, id]);
       return result.affectedRows === 1;
@@ -364,7 +299,7 @@ export class MysqlStore implements SessionStore {
 
   async delete(key: StoreKey): Promise<void> {
     const id = keyBytes(key);
-    await this.#operate('delete', REPEATABLE_WRITE, (connection) => execute<ResultSetHeader>(connection, this.#sql.delete, [id]));
+    await this.#runner.run('delete', REPEATABLE_WRITE, (connection) => execute<ResultSetHeader>(connection, this.#sql.delete, [id]));
   }
 
   async deleteExpired(now: number): Promise<number> {
@@ -372,8 +307,7 @@ export class MysqlStore implements SessionStore {
     const started = performance.now();
     let lease: Lease;
     try {
-      const { connection, node } = await this.#source.acquire(this.#timeout);
-      lease = new Lease(connection, node);
+      lease = await this.#runner.lease(this.#timeout);
     } catch (error) {
       throw asStoreError('deleteExpired', error);
     }
@@ -418,7 +352,7 @@ export class MysqlStore implements SessionStore {
     const tag = tagBytes(userTag);
     const rows = Number.isSafeInteger(limit) && limit > 0 ? limit : 0;
     if (rows === 0) return [];
-    return this.#operate('listByUser', READ, async (connection) => {
+    return this.#runner.run('listByUser', READ, async (connection) => {
       // Text protocol: a prepared statement per distinct limit would pile up on every pooled connection.
       const sql = `SELECT id, version, user_id, tenant_id, expires_at, data FROM \`${this.table}\` WHERE user_id = ? LIMIT ${rows}`;
       const found = await query<KeyedRow[]>(connection, sql, [tag], true);
