@@ -108,7 +108,7 @@ async function round(target: Target, urls: [string, string]): Promise<Outcome> {
       const pickShared = SHARED > 0 && (i * 7919) % 1000 < SHARED * 1000;
       const id = pickShared ? ids[i % shared]! : ids[offset + (i % (half - shared)) + (offset === 0 ? shared : 0)]!;
       try {
-        await node.update<number>(id, 'n', (n) => (n ?? 0) + 1);
+        await node.update(id, 'n', (n) => ((n as number | undefined) ?? 0) + 1);
         acknowledged.set(id, (acknowledged.get(id) ?? 0) + 1);
       } catch {
         failures++;

@@ -46,7 +46,7 @@ describe('Galera: two app nodes on two database nodes', () => {
     const session = await a.manager.create(context());
     await untilApplied(urls[1]!, table); // node 2 has the new session before b's first write
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? a : b).manager.update<number>(session.id, 'counter', (n) => (n ?? 0) + 1)),
+      Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? a : b).manager.update(session.id, 'counter', (n) => ((n as number | undefined) ?? 0) + 1)),
     );
     const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => `${codeOf(o.reason)}: ${(o.reason as Error).message}`);
     assert.deepEqual(failures, [], 'no update failed');
@@ -93,7 +93,7 @@ describe('Galera: two app nodes on two database nodes', () => {
       for (let i = 0; i < 200; i++) {
         const startedAfterDestroy = destroyed;
         try {
-          await b.manager.update<number>(session.id, 'n', (n) => (n ?? 0) + 1);
+          await b.manager.update(session.id, 'n', (n) => ((n as number | undefined) ?? 0) + 1);
           if (startedAfterDestroy) writesAfterDestroy.push(`update ${i} succeeded after the destroy`);
         } catch (error) {
           if (!['ERR_SESSION_NOT_FOUND'].includes(codeOf(error) ?? '')) throw error;
@@ -101,7 +101,7 @@ describe('Galera: two app nodes on two database nodes', () => {
         }
       }
     })();
-    await b.manager.update<number>(session.id, 'n', (n) => (n ?? 0) + 1);
+    await b.manager.update(session.id, 'n', (n) => ((n as number | undefined) ?? 0) + 1);
     await a.manager.destroy(context(), session.id);
     destroyed = true;
     await writer;

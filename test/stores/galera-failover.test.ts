@@ -76,7 +76,7 @@ async function run(load: Load, shared: string, i: number, stop: () => boolean): 
     const incrementStarted = performance.now();
     try {
       // One session shared by every app node, a counter per app node: compare-and-swap conflicts across nodes too.
-      await load.node.manager.update<number>(shared, `count-${load.name}`, (c) => (c ?? 0) + 1);
+      await load.node.manager.update(shared, `count-${load.name}`, (c) => ((c as number | undefined) ?? 0) + 1);
       load.increments.acknowledged++;
       load.operations.push({ startedAt: incrementStarted, ms: performance.now() - incrementStarted, ok: true });
     } catch (error) {

@@ -105,7 +105,7 @@ describe('MySQL store under InnoDB deadlocks', () => {
       const outcome = await provokeDeadlock({
         blocker: gapAround(table, expiresAt),
         closer: rowLock(table, await keyOf(table)),
-        operation: () => manager.update<number>(session.id, 'a', (n) => (n ?? 0) + 1),
+        operation: () => manager.update(session.id, 'a', (n) => ((n as number | undefined) ?? 0) + 1),
       });
       assert.ok(outcome.deadlocks >= 1, 'the server saw a deadlock');
       assert.equal(outcome.error, undefined, `no error: ${(outcome.error as Error | undefined)?.message}`);
