@@ -52,9 +52,18 @@ export function isConflict(error: unknown): boolean {
   return errno === ER_ERROR_DURING_COMMIT && typeof message === 'string' && /\b149\b/.test(message);
 }
 
-/** The node refused the statement before running it (Galera node not ready): another node, or this one later, may take it. */
+/**
+ * The node could not run or commit the statement because it is not part of
+ * the primary component (Galera): 1047 before running it, or 1180 "Error
+ * while appending … (provider status: Not connected to Primary Component)"
+ * at commit, when the write set could not even be sent for ordering. Either
+ * way nothing of it happened; another node, or this one once it is back in
+ * the primary component, may take it.
+ */
 export function isNodeNotReady(error: unknown): boolean {
-  return asDriverError(error).errno === ER_UNKNOWN_COM_ERROR;
+  const { errno, message } = asDriverError(error);
+  if (errno === ER_UNKNOWN_COM_ERROR) return true;
+  return errno === ER_ERROR_DURING_COMMIT && typeof message === 'string' && /not connected to primary component/i.test(message);
 }
 
 /**

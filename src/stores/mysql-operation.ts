@@ -7,7 +7,9 @@
  * - after a conflict (deadlock, lock wait timeout, Galera certification
  *   failure): the server rolled the statement back whole, so running it
  *   again is always safe; a short random pause first;
- * - on a Galera node that refused to run it (1047): it did not run;
+ * - on a Galera node that refused to run it (1047): it did not run; on
+ *   another node at once, or on the same one until the deadline (a node
+ *   rejoining, or briefly cut off from the primary component, comes back);
  * - for repeatable operations, after the connection broke mid-statement
  *   (on another node when there is one): the repeat changes nothing, or
  *   (insert) checks what the first attempt did.
@@ -25,8 +27,10 @@ import type { ConnectionSource } from './mysql-nodes.ts';
 
 /** Longest random pause between retries of a conflicting statement. */
 export const MAX_CONFLICT_BACKOFF_MS = 32;
-/** Attempts after a broken connection or an unready node, whatever time is left. */
+/** Attempts after broken connections, whatever time is left (a node not ready is waited for until the deadline). */
 const MAX_ATTEMPTS = 16;
+/** Pause before asking a node that is not ready (and the only one) again. */
+const NOT_READY_PAUSE_MS = 50;
 
 /** What one attempt of an operation may learn from the ones before it. */
 export interface Attempts {
@@ -97,10 +101,13 @@ export class OperationRunner {
       const notReady = isNodeNotReady(failure);
       const lost = !missed && isConnectionLost(failure);
       if (notReady || lost || missed) this.#source.markDown(lease.node);
-      if ((notReady || (lost && policy.repeatable)) && remaining() > 1 && attempt < MAX_ATTEMPTS) {
-        if (lost) attempts.maybeApplied = true;
-        // The same single node, not ready: give it a moment rather than spin.
-        if (notReady && !this.#source.hasOtherNode(lease.node)) await sleep(Math.min(50, Math.max(0, remaining() - 1)));
+      if (notReady && remaining() > 1) {
+        // Not run: safe to try until the deadline. Another node at once when there is one; else give this one a moment.
+        if (!this.#source.hasOtherNode(lease.node)) await sleep(Math.min(NOT_READY_PAUSE_MS, Math.max(0, remaining() - 1)));
+        continue;
+      }
+      if (lost && policy.repeatable && remaining() > 1 && attempt < MAX_ATTEMPTS) {
+        attempts.maybeApplied = true;
         continue;
       }
       throw asStoreError(operation, failure);

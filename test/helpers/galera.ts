@@ -41,6 +41,16 @@ export async function untilApplied(url: string, table: string): Promise<void> {
   }
 }
 
+/** Polls a node until Galera reports a cluster of `size` (after a kill: until the survivors have evicted the dead node). */
+export async function untilClusterSize(url: string, size: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await statusOf(url, 'wsrep_cluster_size')) === size) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the cluster did not reach ${size} nodes within ${timeoutMs} ms`);
+}
+
 export async function dropTableOn(url: string, table: string): Promise<void> {
   const connection = await mysql.createConnection({ uri: url });
   try {

@@ -18,11 +18,15 @@ import { after, before, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startGaleraCluster, type GaleraCluster } from '../../scripts/galera.mjs';
 import type { SessionManager } from '../../src/index.ts';
-import { appNode, markGaleraTestRan, statusOf, untilApplied, type AppNode } from '../helpers/galera.ts';
+import { appNode, markGaleraTestRan, statusOf, untilApplied, untilClusterSize, type AppNode } from '../helpers/galera.ts';
 import { context, testKey } from '../helpers/manager.ts';
 import { uniqueTable } from '../helpers/mysql.ts';
 
-const DEADLINE = 8000;
+/**
+ * Above the pause Galera takes to declare a killed node dead, with room: measured here at 4-5 s on a quiet
+ * machine and up to 7.5 s while the whole suite runs beside it.
+ */
+const DEADLINE = 15_000;
 /** Scheduling noise allowed past a deadline on a busy 2-core machine. */
 const SLACK = 1000;
 const WORKERS = 3;
@@ -34,6 +38,8 @@ interface Operation {
   readonly ms: number;
   readonly ok: boolean;
   readonly code?: string;
+  /** The driver's error under a failure, for the diagnostics. */
+  readonly cause?: string;
 }
 
 interface Load {
@@ -47,6 +53,10 @@ interface Load {
 }
 
 const codeOf = (error: unknown) => (error as { code?: string } | undefined)?.code;
+const causeOf = (error: unknown) => {
+  const cause = (error as { cause?: { code?: string; errno?: number; message?: string } } | undefined)?.cause;
+  return cause ? `${cause.code ?? cause.errno}: ${cause.message}` : String((error as Error | undefined)?.message);
+};
 type Cluster = GaleraCluster;
 
 let cluster: Cluster | undefined;
@@ -71,7 +81,7 @@ async function run(load: Load, shared: string, i: number, stop: () => boolean): 
       load.acknowledged.set(key, n);
       load.operations.push({ startedAt: started, ms: performance.now() - started, ok: true });
     } catch (error) {
-      load.operations.push({ startedAt: started, ms: performance.now() - started, ok: false, code: codeOf(error) });
+      load.operations.push({ startedAt: started, ms: performance.now() - started, ok: false, code: codeOf(error), cause: causeOf(error) });
     }
     const incrementStarted = performance.now();
     try {
@@ -81,7 +91,7 @@ async function run(load: Load, shared: string, i: number, stop: () => boolean): 
       load.operations.push({ startedAt: incrementStarted, ms: performance.now() - incrementStarted, ok: true });
     } catch (error) {
       load.increments.failed++;
-      load.operations.push({ startedAt: incrementStarted, ms: performance.now() - incrementStarted, ok: false, code: codeOf(error) });
+      load.operations.push({ startedAt: incrementStarted, ms: performance.now() - incrementStarted, ok: false, code: codeOf(error), cause: causeOf(error) });
     }
     await sleep(PACE_MS);
   }
@@ -113,10 +123,14 @@ it('survives kill -9 of a database node: no error on the others, failover or a b
   await sleep(1500);
   const killedAt = performance.now();
   await c.nodes[0]!.kill();
-  await sleep(3000);
+  // The survivors first agree that node 1 is gone (a restart before that would meet its old self in the view);
+  // then a little more load without it.
+  await untilClusterSize(url2, 2);
+  const evictedAt = performance.now();
+  await sleep(1000);
   await c.nodes[0]!.restart(); // recovers its position, rejoins by IST, resolves once Synced
   const backAt = performance.now();
-  t.diagnostic(`node 1 down for ${Math.round(backAt - killedAt)} ms (kill, recovery, IST)`);
+  t.diagnostic(`node 1 declared dead ${Math.round(evictedAt - killedAt)} ms after the kill, back ${Math.round(backAt - killedAt)} ms after it`);
   // D must come back by itself; wait for its first success after node 1 is back (bounded), then a little more load.
   const deadline = performance.now() + 15_000;
   const dLoad = loads[3]!;
@@ -128,12 +142,13 @@ it('survives kill -9 of a database node: no error on the others, failover or a b
   const [aLoad, bLoad, cLoad] = loads as [Load, Load, Load, Load];
   const failuresOf = (load: Load) => load.operations.filter((o) => !o.ok);
   for (const load of loads) {
-    t.diagnostic(`${load.name}: ${load.operations.length} operations, ${failuresOf(load).length} failed (${[...new Set(failuresOf(load).map((o) => o.code))].join(', ') || 'none'}), slowest ${Math.round(Math.max(...load.operations.map((o) => o.ms)))} ms`);
+    const causes = [...new Set(failuresOf(load).map((o) => `${o.code} (${o.cause})`))].slice(0, 5);
+    t.diagnostic(`${load.name}: ${load.operations.length} operations, ${failuresOf(load).length} failed, slowest ${Math.round(Math.max(...load.operations.map((o) => o.ms)))} ms; ${causes.join('; ') || 'no failure'}`);
   }
 
   // B and C, on the surviving nodes: not one error.
-  assert.deepEqual(failuresOf(bLoad), [], 'app node on node 2 saw no error');
-  assert.deepEqual(failuresOf(cLoad), [], 'app node on node 3 saw no error');
+  assert.deepEqual(failuresOf(bLoad).map((o) => o.cause), [], 'app node on node 2 saw no error');
+  assert.deepEqual(failuresOf(cLoad).map((o) => o.cause), [], 'app node on node 3 saw no error');
 
   // A fails over: only what was on node 1 at the kill may fail, within its deadline; it keeps working while node 1 is down.
   for (const failure of failuresOf(aLoad)) {
