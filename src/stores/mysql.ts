@@ -233,7 +233,8 @@ export class MysqlStore implements SessionStore {
     return this.#runner.run('find', READ, async (connection) => {
       const rows = await execute<Row[]>(connection, this.#sql.find, [id], true);
       const record = rows[0] ? recordFrom(rows[0]) : null;
-      if (minVersion === undefined || (record !== null && record.version >= minVersion)) return record;
+      // Versions start at 1: a minVersion below it claims nothing (the tier passes 0 when no cookie said a version).
+      if (minVersion === undefined || minVersion < 1 || (record !== null && record.version >= minVersion)) return record;
       const again = await this.#causalFind(connection, id);
       return again[0] ? recordFrom(again[0]) : null;
     });
