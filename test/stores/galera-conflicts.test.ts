@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { context, testKey } from '../helpers/manager.ts';
+import { context, cookieHeaderFrom, testKey } from '../helpers/manager.ts';
 import { appNode, dropTableOn, galeraUrls, untilApplied, type AppNode } from '../helpers/galera.ts';
 import { uniqueTable } from '../helpers/mysql.ts';
 import { MysqlStore } from '../../src/stores/mysql.ts';
@@ -112,6 +112,24 @@ describe('Galera: two app nodes on two database nodes', () => {
     await assert.rejects(b.manager.set(session.id, 'x', 1), (error) => codeOf(error) === 'ERR_SESSION_NOT_FOUND');
     for (const url of urls) await untilApplied(url, table);
     await assert.rejects(reader.manager.load(context(), session.id), (error) => codeOf(error) === 'ERR_SESSION_NOT_FOUND');
+  });
+
+  it('shows a client its own write at once through the other database node: the cookie carries the version, the store reads causally', async () => {
+    const login = context();
+    const session = await a.manager.regenerate(login, await a.manager.create(login));
+    let cookie = cookieHeaderFrom(login);
+    // A large record takes the other node a moment to apply: without a causal read, the older one would often be read.
+    await a.manager.set(session.id, 'blob', 'x'.repeat(48 * 1024), context({ cookieHeader: cookie }));
+    await untilApplied(urls[1]!, table);
+    await b.manager.getSessionFromCookie(context({ cookieHeader: cookie })); // b caches it (staleMs one minute)
+    for (let i = 1; i <= 30; i++) {
+      const ctx = context({ cookieHeader: cookie });
+      const [writer, reader] = i % 2 ? [a, b] : [b, a];
+      await writer.manager.update(session.id, 'n', (n) => ((n as number | undefined) ?? 0) + 1, ctx);
+      cookie = cookieHeaderFrom(ctx);
+      const seen = await reader.manager.getSessionFromCookie(context({ cookieHeader: cookie }));
+      assert.equal(seen.data.n, i, `write ${i}, read at once on the other app node and database node`);
+    }
   });
 
   it('reads its own writes from another node when given the version it saw (find with minVersion, wsrep_sync_wait)', async (t) => {
