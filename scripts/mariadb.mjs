@@ -47,7 +47,7 @@ function isFile(path) {
 }
 
 /** A port the kernel just handed out on 127.0.0.1; mariadbd binds it a moment later (a clash is retried by the caller). */
-function freePort() {
+export function freePort() {
   return new Promise((resolvePort, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -64,14 +64,17 @@ function initSql() {
     `CREATE DATABASE IF NOT EXISTS ${DATABASE};`,
     `CREATE USER IF NOT EXISTS '${USER}'@'127.0.0.1' IDENTIFIED BY '${PASSWORD}';`,
     `GRANT ALL ON ${DATABASE}.* TO '${USER}'@'127.0.0.1';`,
+    // PROCESS: the deadlock tests watch other sessions' transactions in information_schema.INNODB_TRX.
+    `GRANT PROCESS ON *.* TO '${USER}'@'127.0.0.1';`,
     '',
   ].join('\n');
 }
 
 // As root, mariadbd must be told to stay root; as anyone else it runs as that user and --user is refused.
-const asRoot = () => (process.getuid?.() === 0 ? ['--user=root'] : []);
+export const asRoot = () => (process.getuid?.() === 0 ? ['--user=root'] : []);
 
-function installDb(binaries, datadir, tmp, log) {
+/** mariadb-install-db into `datadir` (system tables only: the test database and user come from the init file). */
+export function installDb(binaries, datadir, tmp, log) {
   const result = spawnSync(
     binaries.installDb,
     ['--no-defaults', ...asRoot(), `--datadir=${datadir}`, `--tmpdir=${tmp}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
@@ -83,7 +86,7 @@ function installDb(binaries, datadir, tmp, log) {
   }
 }
 
-function tail(path, lines = 15) {
+export function tail(path, lines = 15) {
   try {
     return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
@@ -99,7 +102,7 @@ function sizeOf(path) {
   }
 }
 
-function isRunning(pid) {
+export function isRunning(pid) {
   try {
     process.kill(pid, 0);
     return true;
@@ -113,20 +116,24 @@ function isRunning(pid) {
  * datadir is already initialized is restarted as it is (the crash test's
  * restart after kill -9); `port` then keeps clients' URL valid.
  * `detached`: the server outlives this process (the CLI).
+ * `serverArgs`: more mariadbd options (scripts/galera.mjs passes the wsrep ones).
+ * `initFile: false` skips the init file (a Galera node whose datadir was
+ * copied from the bootstrap node already has the database and user).
+ * `readyTimeoutMs`: how long to wait for `ready for connections` (30 s).
  */
-export async function startMariaDb({ dir, port, detached = false } = {}) {
+export async function startMariaDb({ dir, port, detached = false, serverArgs = [], initFile = true, readyTimeoutMs = READY_TIMEOUT_MS } = {}) {
   const binaries = findMariaDb();
   if (!binaries) throw new Error('mariadbd is not installed (apt-get install -y mariadb-server)');
   const root = dir ? resolve(dir) : mkdtempSync(join(tmpdir(), 'rockstar-mariadb-'));
   try {
-    return await startIn(binaries, root, port, detached);
+    return await startIn(binaries, root, port, detached, serverArgs, initFile, readyTimeoutMs);
   } catch (error) {
     if (!dir) rmSync(root, { recursive: true, force: true }); // a temp dir of our own: leave nothing behind
     throw error;
   }
 }
 
-async function startIn(binaries, root, port, detached) {
+async function startIn(binaries, root, port, detached, serverArgs, useInitFile, readyTimeoutMs) {
   const datadir = join(root, 'data');
   // A private tmpdir: the server's temp files (bootstrap included) never meet other processes' in /tmp.
   const tmp = join(root, 'tmp');
@@ -135,7 +142,7 @@ async function startIn(binaries, root, port, detached) {
   const log = join(root, 'mariadbd.log');
   const initFile = join(root, 'init.sql');
   if (!existsSync(join(datadir, 'mysql'))) installDb(binaries, datadir, tmp, log);
-  writeFileSync(initFile, initSql());
+  if (useInitFile) writeFileSync(initFile, initSql());
 
   // A fixed port (restart) gets one try; a fresh one is retried if another process grabbed it first.
   for (let attempt = 0; ; attempt++) {
@@ -154,7 +161,8 @@ async function startIn(binaries, root, port, detached) {
         '--bind-address=127.0.0.1',
         '--skip-name-resolve',
         `--pid-file=${join(root, 'mariadbd.pid')}`,
-        `--init-file=${initFile}`,
+        ...(useInitFile ? [`--init-file=${initFile}`] : []),
+        ...serverArgs,
       ],
       { stdio: ['ignore', logFd, logFd], detached },
     );
@@ -162,7 +170,7 @@ async function startIn(binaries, root, port, detached) {
     let exited = null;
     child.once('exit', (code, signal) => (exited = { code, signal }));
     child.once('error', (error) => (exited = { error }));
-    const ready = await waitForReady(log, logStart, () => exited);
+    const ready = await waitForReady(log, logStart, () => exited, readyTimeoutMs);
     if (ready) {
       if (detached) child.unref();
       writeFileSync(join(root, 'server.json'), JSON.stringify({ pid: child.pid, port: chosenPort }));
@@ -175,8 +183,8 @@ async function startIn(binaries, root, port, detached) {
   }
 }
 
-async function waitForReady(log, from, exited) {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+async function waitForReady(log, from, exited, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited()) return false;
     // The init file has run once this line is printed, so the user and database exist.
@@ -209,6 +217,8 @@ function serverHandle({ root, datadir, socket, log, port, child, detached }) {
     /** Clean shutdown (SIGTERM, then SIGKILL past the timeout); `remove` also deletes the datadir. */
     async stop({ remove = true } = {}) {
       if (isRunning(pid)) {
+        // A detached (CLI) server was unref'd: waiting for its exit must keep this process alive.
+        child.ref();
         try {
           process.kill(pid, 'SIGCONT'); // a frozen server cannot act on SIGTERM
           process.kill(pid, 'SIGTERM');

@@ -2,16 +2,25 @@
 // Runs every test/**/*.test.ts with node:test via tsx. Node 20's runner does
 // not expand globs, so the files are listed here.
 //
-// MySQL tests (test/**/mysql*.test.ts) run against MYSQL_URL. Without one,
-// and with mariadbd installed, a throwaway MariaDB is started here (see
-// scripts/mariadb.mjs), exported to the tests as MYSQL_URL, and stopped
-// afterwards. With neither, they are skipped with one line saying so, unless
-// REQUIRE_MYSQL=1 (CI), which turns that skip, or MySQL tests that never
-// reached the database, into a failure.
+// MySQL tests (test/**/mysql*.test.ts that reach a server) run against
+// MYSQL_URL. Without one, and with mariadbd installed, a throwaway MariaDB is
+// started here (see scripts/mariadb.mjs), exported to the tests as
+// MYSQL_URL, and stopped afterwards.
+//
+// Galera tests (test/**/galera*.test.ts) run against GALERA_URLS (one URL per
+// node). Without it, and with mariadbd and the galera-4 provider installed,
+// a throwaway 3-node cluster is started here (scripts/galera.mjs), at the
+// same time as the MariaDB. galera-failover* tests kill nodes, so they start
+// a cluster of their own and need the binaries themselves.
+//
+// Without what they need, these tests are skipped with one line saying so,
+// unless REQUIRE_MYSQL=1 (CI), which turns that skip, or MySQL or Galera
+// tests that never reached their database, into a failure.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { haveGalera, startGaleraCluster } from './galera.mjs';
 import { findMariaDb, startMariaDb } from './mariadb.mjs';
 
 function testFiles(dir) {
@@ -22,62 +31,106 @@ function testFiles(dir) {
   }).sort();
 }
 
-const isMysqlTest = (file) => basename(file).startsWith('mysql');
-// Other tests may use the database too when there is one (e.g. the HTTP end-to-end ones read MYSQL_URL).
-const usesDatabase = (file) => {
+const textOf = (file) => {
   try {
-    return isMysqlTest(file) || readFileSync(file, 'utf8').includes('MYSQL_URL');
+    return readFileSync(file, 'utf8');
   } catch {
-    return false; // a missing file: node --test reports it
+    return ''; // a missing file: node --test reports it
   }
 };
+const isGaleraTest = (file) => basename(file).startsWith('galera');
+// A mysql* test that only checks options (mysql-options.test.ts) needs no server; the others reach one through the helpers.
+const isMysqlTest = (file) => basename(file).startsWith('mysql') && /helpers\/mysql|MYSQL_URL/.test(textOf(file));
+// Other tests may use the database too when there is one (e.g. the HTTP end-to-end ones read MYSQL_URL).
+const usesDatabase = (file) => isMysqlTest(file) || (!isGaleraTest(file) && textOf(file).includes('MYSQL_URL'));
 // These kill -9 and SIGSTOP a server of their own, so they need mariadbd itself, not just a URL.
-const needsLocalMariaDb = (file) => /^mysql-(crash|hang)/.test(basename(file));
+const needsLocalMariaDb = (file) => /^mysql-(crash|hang|nodes)/.test(basename(file));
+const needsOwnCluster = (file) => /^galera-failover/.test(basename(file));
 
 const only = process.argv.slice(2);
 let files = only.length > 0 ? only : testFiles('test');
 const requireMysql = process.env.REQUIRE_MYSQL === '1';
 const env = { ...process.env };
 const haveMariaDb = findMariaDb() !== null;
+const galeraInstalled = haveGalera();
 const mysqlFiles = files.filter(isMysqlTest);
+const galeraFiles = files.filter(isGaleraTest);
 
-const skipped = mysqlFiles.filter((file) => (needsLocalMariaDb(file) ? !haveMariaDb : !env.MYSQL_URL && !haveMariaDb));
-if (skipped.length > 0) {
-  const line =
-    `MySQL tests skipped (${skipped.length} file${skipped.length === 1 ? "" : "s"}): mariadbd is not installed` +
-    (env.MYSQL_URL ? ' (the crash and hang tests need a local one)' : ' and MYSQL_URL is not set') +
-    ". Enable them: apt-get install -y mariadb-server (npm test then starts a throwaway server), or MYSQL_URL=mysql://user:pass@127.0.0.1:3306/db npm test";
+const skippedMysql = mysqlFiles.filter((file) => (needsLocalMariaDb(file) ? !haveMariaDb : !env.MYSQL_URL && !haveMariaDb));
+const skippedGalera = galeraFiles.filter((file) => (needsOwnCluster(file) ? !galeraInstalled : !env.GALERA_URLS && !galeraInstalled));
+const skipLines = [];
+if (skippedMysql.length > 0) {
+  skipLines.push(
+    `MySQL tests skipped (${skippedMysql.length} file${skippedMysql.length === 1 ? '' : 's'}): mariadbd is not installed` +
+      (env.MYSQL_URL ? ' (the crash, hang and nodes tests need a local one)' : ' and MYSQL_URL is not set') +
+      '. Enable them: apt-get install -y mariadb-server (npm test then starts a throwaway server), or MYSQL_URL=mysql://user:pass@127.0.0.1:3306/db npm test',
+  );
+}
+if (skippedGalera.length > 0) {
+  skipLines.push(
+    `Galera tests skipped (${skippedGalera.length} file${skippedGalera.length === 1 ? '' : 's'}): mariadbd or the galera-4 provider is not installed` +
+      (env.GALERA_URLS ? ' (the failover test needs them locally)' : ' and GALERA_URLS is not set') +
+      '. Enable them: apt-get install -y mariadb-server galera-4 rsync (npm test then starts a throwaway cluster), or GALERA_URLS="url1 url2 url3" npm test',
+  );
+}
+if (skipLines.length > 0) {
   if (requireMysql) {
-    console.error(`REQUIRE_MYSQL=1: ${line}`);
+    for (const line of skipLines) console.error(`REQUIRE_MYSQL=1: ${line}`);
     process.exit(1);
   }
-  console.log(`# ${line}`);
-  files = files.filter((file) => !skipped.includes(file));
+  for (const line of skipLines) console.log(`# ${line}`);
+  files = files.filter((file) => !skippedMysql.includes(file) && !skippedGalera.includes(file));
 }
 
 let server;
-let markerDir;
-if (files.some(usesDatabase)) {
-  if (!env.MYSQL_URL && haveMariaDb) {
-    server = await startMariaDb();
-    env.MYSQL_URL = server.url;
-    console.log(`# MySQL tests: throwaway MariaDB on 127.0.0.1:${server.port} (pid ${server.pid}, ${server.dir})`);
+let cluster;
+const markerDir = mkdtempSync(join(tmpdir(), 'rockstar-db-marker-'));
+const wantMariaDb = files.some(usesDatabase) && !env.MYSQL_URL && haveMariaDb;
+const wantCluster = files.some((file) => isGaleraTest(file) && !needsOwnCluster(file)) && !env.GALERA_URLS && galeraInstalled;
+// Started side by side: the cluster takes several seconds, the server about one.
+const [startedServer, startedCluster] = await Promise.allSettled([
+  wantMariaDb ? startMariaDb() : undefined,
+  wantCluster ? startGaleraCluster() : undefined,
+]);
+server = startedServer.status === 'fulfilled' ? startedServer.value : undefined;
+cluster = startedCluster.status === 'fulfilled' ? startedCluster.value : undefined;
+const startFailure = [startedServer, startedCluster].find((outcome) => outcome.status === 'rejected');
+if (startFailure) {
+  await Promise.all([server?.stop(), cluster?.stop()]);
+  rmSync(markerDir, { recursive: true, force: true });
+  console.error(startFailure.reason);
+  process.exit(1);
+}
+if (server) {
+  env.MYSQL_URL = server.url;
+  console.log(`# MySQL tests: throwaway MariaDB on 127.0.0.1:${server.port} (pid ${server.pid}, ${server.dir})`);
+}
+if (cluster) {
+  env.GALERA_URLS = cluster.urls.join(' ');
+  console.log(`# Galera tests: throwaway ${cluster.nodes.length}-node cluster on 127.0.0.1:${cluster.nodes.map((n) => n.port).join(',')} (pids ${cluster.nodes.map((n) => n.pid).join(',')}, ${cluster.dir})`);
+}
+env.MYSQL_TESTS_MARKER = join(markerDir, 'mysql-ran');
+env.GALERA_TESTS_MARKER = join(markerDir, 'galera-ran');
+
+function reached(marker) {
+  try {
+    return readFileSync(marker, 'utf8').length > 0;
+  } catch {
+    return false;
   }
-  markerDir = mkdtempSync(join(tmpdir(), 'rockstar-mysql-marker-'));
-  env.MYSQL_TESTS_MARKER = join(markerDir, 'ran');
 }
 
 async function finish(code) {
-  if (server) await server.stop();
-  let ran = false;
-  if (markerDir) {
-    try {
-      ran = readFileSync(env.MYSQL_TESTS_MARKER, 'utf8').length > 0;
-    } catch {}
-    rmSync(markerDir, { recursive: true, force: true });
-  }
-  if (requireMysql && mysqlFiles.length > 0 && !ran) {
+  await Promise.all([server?.stop(), cluster?.stop()]);
+  const mysqlRan = reached(env.MYSQL_TESTS_MARKER);
+  const galeraRan = reached(env.GALERA_TESTS_MARKER);
+  rmSync(markerDir, { recursive: true, force: true });
+  if (requireMysql && mysqlFiles.length > 0 && !mysqlRan) {
     console.error('REQUIRE_MYSQL=1: no MySQL test reached the database');
+    code = code || 1;
+  }
+  if (requireMysql && galeraFiles.length > 0 && !galeraRan) {
+    console.error('REQUIRE_MYSQL=1: no Galera test reached a cluster');
     code = code || 1;
   }
   process.exit(code);

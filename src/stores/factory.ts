@@ -18,7 +18,7 @@ export async function createPersistentStore(config: ResolvedConfig): Promise<Ses
     case 'database': {
       const { MysqlStore } = await import('./mysql.ts');
       if (!config.database) throw new SessionConfigError("database must be given when storageType is 'database'");
-      return new MysqlStore(config.database);
+      return new MysqlStore({ ...config.database, maxDataBytes: config.maxDataBytes });
     }
     case 'filesystem': {
       const { FilesystemStore } = await import('./fs.ts');

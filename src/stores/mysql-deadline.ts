@@ -10,7 +10,8 @@
  * ignored; callbacks (not promises) are used so that nothing is left to
  * reject unhandled.
  */
-import type { Pool, PoolConnection } from 'mysql2';
+import type { PoolConnection } from 'mysql2';
+import { leavesConnectionSound } from './mysql-errors.ts';
 
 /** The `cause` of a SessionStoreError for a missed deadline. */
 export class DeadlineError extends Error {
@@ -21,23 +22,26 @@ export class DeadlineError extends Error {
   }
 }
 
-/**
- * An answer from the server (duplicate key, syntax, lock wait timeout…)
- * leaves the connection usable. Anything else (network error, protocol
- * error, a bug in our step) leaves it in an unknown state.
- */
-function connectionStillSound(error: unknown): boolean {
-  const e = error as { fatal?: boolean; sqlState?: unknown } | null;
-  return e !== null && typeof e === 'object' && e.fatal !== true && typeof e.sqlState === 'string';
+/** Anything with mysql2's pool getConnection: a Pool, or a PoolCluster namespace (mysql-nodes.ts). */
+export interface ConnectionPool {
+  getConnection(callback: (error: NodeJS.ErrnoException | null, connection: PoolConnection) => void): void;
 }
 
 /** One pool connection held by one store operation. */
 export class Lease {
   readonly connection: PoolConnection;
+  /** The PoolCluster node it belongs to (undefined with a single server). */
+  readonly node: string | undefined;
   #ended = false;
 
-  constructor(connection: PoolConnection) {
+  constructor(connection: PoolConnection, node?: string) {
     this.connection = connection;
+    this.node = node;
+  }
+
+  /** False once released or destroyed. */
+  get held(): boolean {
+    return !this.#ended;
   }
 
   /** Runs `step` on the connection; past `timeoutMs` the connection is destroyed and the step rejects with a DeadlineError. */
@@ -62,7 +66,8 @@ export class Lease {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          if (!connectionStillSound(error)) this.destroy();
+          // An answer from the server (duplicate key, deadlock…) leaves the connection usable; anything else ends it.
+          if (!leavesConnectionSound(error)) this.destroy();
           reject(error);
         },
       );
@@ -85,8 +90,8 @@ export class Lease {
 }
 
 /** A connection from the pool within `timeoutMs` (DeadlineError otherwise; a connection that arrives later goes straight back). */
-export function acquire(pool: Pool, timeoutMs: number): Promise<Lease> {
-  return new Promise<Lease>((resolve, reject) => {
+export function acquire(pool: ConnectionPool, timeoutMs: number): Promise<PoolConnection> {
+  return new Promise<PoolConnection>((resolve, reject) => {
     let settled = false;
     const timer = setTimeout(() => {
       if (settled) return;
@@ -101,7 +106,7 @@ export function acquire(pool: Pool, timeoutMs: number): Promise<Lease> {
       settled = true;
       clearTimeout(timer);
       if (error) reject(error);
-      else resolve(new Lease(connection));
+      else resolve(connection);
     });
   });
 }
