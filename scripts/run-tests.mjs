@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with node:test via tsx. Node 20's runner does
-// not expand globs, so the files are listed here.
+// not expand globs, so the files are listed here. A full run then runs the
+// core suites again on every store and crypto mode (the matrix, below).
 //
 // MySQL tests (test/**/mysql*.test.ts that reach a server) run against
 // MYSQL_URL. Without one, and with mariadbd installed, a throwaway MariaDB is
@@ -136,10 +137,56 @@ async function finish(code) {
   process.exit(code);
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
-child.on('exit', (code, signal) => void finish(code ?? (signal ? 1 : 0)));
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    child.kill(signal);
+/**
+ * The matrix: a full run also runs the manager's behaviour suites
+ * (test/core: tampering, merges, destroy, rotation, concurrency, expiry, …)
+ * once more on every other store and crypto mode, so each of them is proven
+ * on every combination (test/helpers/manager.ts reads ROCKSTAR_TEST_STORE
+ * and ROCKSTAR_TEST_CRYPTO). Suites that do not touch a store or a sealer
+ * (config, errors, sizes, cookie text) run once. ROCKSTAR_TEST_MATRIX=0
+ * skips it.
+ */
+const STORE_INDEPENDENT = new Set(['config-validation.test.ts', 'errors.test.ts', 'storable-sizes.test.ts', 'clearing-cookies.test.ts', 'secrets-never-printed.test.ts']);
+const matrixFiles = only.length > 0 || env.ROCKSTAR_TEST_MATRIX === '0' ? [] : testFiles('test/core').filter((file) => !STORE_INDEPENDENT.has(basename(file)));
+const combinations = [];
+for (const store of ['cache', 'filesystem', 'database']) {
+  for (const crypto of ['inline', 'pool', 'auto']) if (store !== 'cache' || crypto !== 'inline') combinations.push({ store, crypto });
+}
+
+let current;
+function runTests(testFiles, extraEnv) {
+  return new Promise((resolve) => {
+    current = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...testFiles], { stdio: 'inherit', env: { ...env, ...extraEnv } });
+    current.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    current?.kill(signal);
+  });
+}
+
+let exitCode = await runTests(files, {});
+if (exitCode === 0 && matrixFiles.length > 0) {
+  for (const { store, crypto } of combinations) {
+    if (store === 'database' && !env.MYSQL_URL) {
+      const line = `core suites on the database store (${crypto}) skipped: no MariaDB (see above)`;
+      if (requireMysql) {
+        console.error(`REQUIRE_MYSQL=1: ${line}`);
+        exitCode = 1;
+        break;
+      }
+      console.log(`# ${line}`);
+      continue;
+    }
+    console.log(`# matrix: the core suites on the ${store} store, crypto mode ${crypto}`);
+    const code = await runTests(matrixFiles, { ROCKSTAR_TEST_STORE: store, ROCKSTAR_TEST_CRYPTO: crypto });
+    if (code !== 0) {
+      console.error(`# matrix: the core suites failed on the ${store} store, crypto mode ${crypto}`);
+      exitCode = code;
+      break;
+    }
+  }
+}
+await finish(exitCode);

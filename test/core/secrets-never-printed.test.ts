@@ -84,11 +84,12 @@ function assertErrorHidesSecrets(what: string, error: unknown): void {
   assertNothingPrinted(what, error);
 }
 
+const DATABASE_URI = `mysql://rockstar:${encodeURIComponent(PASSWORD)}@127.0.0.1:3306/rockstar_test?password=${QUERY_PASSWORD}`;
+/** Every place a password can be given: a node's URI, a node's options, the options shared by the nodes (password, TLS key). */
 const databaseOptions = {
-  uri: `mysql://rockstar:${encodeURIComponent(PASSWORD)}@127.0.0.1:3306/rockstar_test?password=${QUERY_PASSWORD}`,
   password: PASSWORD,
   ssl: { key: TLS_KEY, passphrase: PASSWORD, rejectUnauthorized: true },
-  nodes: [{ host: '127.0.0.1', port: 3307, user: 'rockstar', password: PASSWORD }],
+  nodes: [DATABASE_URI, { host: '127.0.0.1', port: 3307, user: 'rockstar', password: PASSWORD }],
 };
 
 async function managerWithSecrets(): Promise<SessionManager> {
@@ -146,12 +147,12 @@ describe('secrets are never printed', () => {
     assert.ok(Buffer.from(config.encryptionKey).equals(KEY));
     assert.ok(Buffer.from(config.previousKeys[0]!).equals(PREVIOUS_KEY));
     assert.equal(config.database?.password, PASSWORD);
-    assert.equal(config.database?.uri, databaseOptions.uri);
+    assert.equal((config.database?.nodes as unknown[])[0], DATABASE_URI);
     assert.equal((config.database?.ssl as { key: string }).key, TLS_KEY);
     // What the MySQL store spreads into mysql2's options: the real values, and none of the printing methods.
     const spread = { ...config.database };
     assert.equal(spread.password, PASSWORD);
-    assert.deepEqual(Object.keys(spread).sort(), ['createTable', 'nodes', 'operationTimeout', 'password', 'poolSize', 'ssl', 'table', 'uri']);
+    assert.deepEqual(Object.keys(spread).sort(), ['cleanupBatch', 'cleanupPauseMs', 'createTable', 'nodes', 'operationTimeout', 'password', 'poolSize', 'restoreNodeTimeout', 'selector', 'ssl', 'table']);
     await manager.close();
   });
 
@@ -170,7 +171,7 @@ describe('secrets are never printed', () => {
     ['the key under an unknown option name', { [KEY.toString('base64')]: true }],
     ['express-session secret holding the key', { secret: KEY.toString('base64') }],
     ['a database URI with a password and the wrong scheme', { storageType: 'database', database: { uri: `postgres://rockstar:${PASSWORD}@127.0.0.1/db` } }],
-    ['a database URI with a password but a bad table', { storageType: 'database', database: { uri: databaseOptions.uri, table: 'a`b', password: PASSWORD } }],
+    ['a database URI with a password but a bad table', { storageType: 'database', database: { uri: DATABASE_URI, table: 'a`b', password: PASSWORD } }],
     ['a database object without uri or host, with a password', { storageType: 'database', database: { password: PASSWORD } }],
   ];
 
