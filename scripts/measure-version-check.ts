@@ -51,7 +51,9 @@ for (let round = 0; round < Number(values.rounds); round++) {
     const bench = new Bench({ time: Number(values.time), warmupTime: 200 });
     bench.add(variant, hit);
     await bench.run();
-    medians[variant]!.push(bench.tasks[0]!.result!.latency.p50! * 1e6);
+    const result = bench.tasks[0]!.result as { latency?: { p50?: number } } | undefined;
+    if (result?.latency?.p50 === undefined) throw new Error(`${variant}: tinybench gave no latency`);
+    medians[variant]!.push(result.latency.p50 * 1e6);
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -1,5 +1,5 @@
 /** rockstar-session: the public surface (re-exports only). */
-export { createSessionManager, SessionManager } from './manager.ts';
+export { createSessionManager, SessionManager, type CacheStats } from './manager.ts';
 export { Session } from './session.ts';
 export type { SessionData, DefaultSessionData, DataKey } from './session-data.ts';
 export type { SessionContext } from './http/context.ts';
@@ -32,4 +32,7 @@ export {
   type SessionErrorCode,
 } from './errors.ts';
 export type { SessionStore, StoredRecord, RecordWrite, KeyedRecord, StoreKey } from './stores/store.ts';
+export type { DatabaseNode, NodeSelector } from './stores/mysql-options.ts';
+export type { RecordStore } from './tier/record-store.ts';
+export type { OpenRecord } from './tier/open-record.ts';
 export { responseForError, RETRY_AFTER_SECONDS, type ErrorResponse } from './http/errors-to-status.ts';

@@ -1,50 +1,39 @@
 /**
  * SessionManager: the seed's Session API, as a facade over the read path
  * (manager/read-path.ts: tokens and open records, the hot path), the write
- * path (manager/write-path.ts: compare-and-swap, merge, cookie re-issue) and
- * the stores (tier/: the in-process tier, and the sealing boundary to a
- * persistent store). It checks arguments, keeps the lifecycle (the cleanup
- * timer, close) and never sees SQL, paths or sodium.
+ * path (manager/write-path.ts: compare-and-swap, merge, cookie re-issue),
+ * sliding expiry (manager/sliding-expiry.ts), a user's sessions
+ * (manager/user-sessions.ts) and the lifecycle (manager/lifecycle.ts: calls
+ * in flight, close, the cleanup timer). It checks arguments and never sees
+ * SQL, paths or sodium; the stores (tier/) seal at their own boundary.
  */
-import { KeyRing, tagHex } from './crypto/aead.ts';
+import { KeyRing } from './crypto/aead.ts';
 import { createSealer } from './crypto/factory.ts';
 import type { Sealer } from './crypto/sealer.ts';
-import { validateConfig, zeroConfigKeys, type ResolvedConfig, type SessionConfig } from './config.ts';
+import { validateConfig, type ResolvedConfig, type SessionConfig } from './config.ts';
 import { copyValue } from './data/copy.ts';
 import { prepareValue } from './data/storable.ts';
-import {
-  asStoreError,
-  InvalidCookieError,
-  SessionClosedError,
-  SessionConfigError,
-  SessionDataError,
-  SessionError,
-  SessionExpiredError,
-  SessionKeyNotFoundError,
-  SessionNotFoundError,
-  SessionStoreError,
-} from './errors.ts';
+import { asStoreError, SessionConfigError, SessionDataError, SessionError, SessionKeyNotFoundError, SessionNotFoundError } from './errors.ts';
 import { CookieWriter } from './http/cookie.ts';
 import type { SessionContext } from './http/context.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { contextString, cookieSink } from './manager/context.ts';
 import { issueCookie } from './manager/cookie-tokens.ts';
 import type { Engine } from './manager/engine.ts';
-import { ReadPath, type Candidate } from './manager/read-path.ts';
+import { Lifecycle } from './manager/lifecycle.ts';
+import { ReadPath } from './manager/read-path.ts';
+import { SlidingExpiry } from './manager/sliding-expiry.ts';
+import { DEFAULT_LIST_LIMIT, UserSessions } from './manager/user-sessions.ts';
 import { WritePath } from './manager/write-path.ts';
 import { describeManager, INSPECT, managerSummary, type ManagerSummary } from './printable.ts';
 import { Session, sessionExpiresAtMs, sessionState, type SessionState } from './session.ts';
 import type { DataKey, DataRecord, DefaultSessionData } from './session-data.ts';
 import { createRecordStore } from './stores/factory.ts';
-import type { StoreKey } from './stores/store.ts';
 import { isLive, type KeyedOpenRecord } from './tier/open-record.ts';
 import type { RecordStore } from './tier/record-store.ts';
+import type { TierKey } from './tier/tier-key.ts';
 import { TOKEN_ENTRY_BYTES, VerifiedTokens } from './tier/token-map.ts';
 import { parseSessionId } from './token.ts';
-
-const DEFAULT_LIST_LIMIT = 1000;
-/** How long close() waits for operations in flight before closing the stores under them (they then fail with ERR_SESSION_CLOSED). */
-const CLOSE_DRAIN_MS = 10_000;
 
 /** What the in-process tier holds and has done: records (bytes are the engine's estimate of their heap cost), verified tokens, hits, misses, evictions. */
 export interface CacheStats {
@@ -59,9 +48,29 @@ export interface CacheStats {
   readonly tokenBytes: number;
 }
 
-/** Verified tokens kept per byte of cache budget: one per 512 bytes (64 MiB: 131 072 tokens, about 30 MiB at most). */
+/** Verified tokens kept per byte of cache budget: one per 512 bytes (64 MiB: 131 072 tokens, about 24 MiB at most). */
 function tokenCapacityFor(config: ResolvedConfig): number {
   return Math.max(1024, Math.floor(config.cache.maxBytes / 512));
+}
+
+function assertDataKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new SessionDataError(`session data keys must be strings; received ${typeof key}`);
+}
+
+function assertMetaFields(session: Session<object>): void {
+  for (const name of ['userId', 'tenantId', 'ipAddress', 'userAgent'] as const) {
+    const value = session[name];
+    if (value !== null && typeof value !== 'string') throw new SessionDataError(`session.${name} must be a string or null`);
+  }
+}
+
+/** The state of a Session from this manager, for a write: refuses a foreign object, or one whose id was reassigned. */
+function writableState(session: Session<object>): SessionState {
+  const state = session instanceof Session ? sessionState(session) : undefined;
+  if (!state) throw new SessionDataError('expected a Session returned by this manager (create, load or getSessionFromCookie)');
+  if (session.id !== state.base.id) throw new SessionDataError('session.id was reassigned; a Session keeps the id it was created with (regenerate gives a new one)');
+  assertMetaFields(session);
+  return state;
 }
 
 export class SessionManager<Data extends object = DefaultSessionData> {
@@ -69,25 +78,14 @@ export class SessionManager<Data extends object = DefaultSessionData> {
   readonly #engine: Engine;
   readonly #read: ReadPath;
   readonly #write: WritePath;
-  readonly #ring: KeyRing;
-  readonly #sealer: Sealer;
-  readonly #store: RecordStore;
-  readonly #now: () => number;
-  #closed = false;
-  #closing: Promise<void> | undefined;
-  #cleanupTimer: NodeJS.Timeout | undefined;
-  #cleanupRunning = false;
-  /** Operations in flight, so close() can let them finish before it closes the stores under them. */
-  #inflight = 0;
-  #drained: (() => void) | undefined;
+  readonly #sliding: SlidingExpiry;
+  readonly #users: UserSessions;
+  readonly #life: Lifecycle;
 
   /** @internal Use createSessionManager(). */
   constructor(config: ResolvedConfig, ring: KeyRing, sealer: Sealer, store: RecordStore) {
     this.config = config;
-    this.#ring = ring;
-    this.#sealer = sealer;
-    this.#store = store;
-    this.#now = config.now;
+    const tokens = new VerifiedTokens(tokenCapacityFor(config));
     this.#engine = {
       config,
       ring,
@@ -95,24 +93,27 @@ export class SessionManager<Data extends object = DefaultSessionData> {
       store,
       cookies: new CookieWriter(config),
       cookieAd: Buffer.from(`rockstar-session cookie ${config.cookieName}`),
-      tokens: new VerifiedTokens(tokenCapacityFor(config)),
+      tokens,
       writers: new KeyedMutex(),
       now: config.now,
     };
     this.#read = new ReadPath(this.#engine);
     this.#write = new WritePath(this.#engine, this.#read);
-    this.#scheduleCleanup();
+    this.#sliding = new SlidingExpiry(this.#engine, this.#read);
+    this.#users = new UserSessions(this.#engine, this.#read);
+    this.#life = new Lifecycle({ config, ring, sealer, store, tokens });
+    this.#life.scheduleCleanup(() => this.cleanupExpired());
   }
 
   /** The store in use (for diagnostics and benchmarks). */
   get store(): RecordStore {
-    return this.#store;
+    return this.#engine.store;
   }
 
   /** The in-process tier's contents and counters (for metrics and benchmarks). */
   cacheStats(): CacheStats {
     const tokens = this.#engine.tokens;
-    return { ...this.#store.stats, tokens: tokens.size, tokenCapacity: tokens.capacity, tokenBytes: tokens.size * TOKEN_ENTRY_BYTES };
+    return { ...this.#engine.store.stats, tokens: tokens.size, tokenCapacity: tokens.capacity, tokenBytes: tokens.size * TOKEN_ENTRY_BYTES };
   }
 
   // Printed (console.log, util.inspect, JSON.stringify, String), a manager shows its store and cookie name, never a secret: printable.ts.
@@ -121,7 +122,7 @@ export class SessionManager<Data extends object = DefaultSessionData> {
   }
 
   toJSON(): ManagerSummary {
-    return managerSummary(this.config, this.#store, this.#closed);
+    return managerSummary(this.config, this.#engine.store, this.#life.closed);
   }
 
   toString(): string {
@@ -130,45 +131,32 @@ export class SessionManager<Data extends object = DefaultSessionData> {
 
   // ---------------------------------------------------------------- lifecycle
 
-  async create(ctx: SessionContext): Promise<Session<Data>> {
-    this.#enter();
-    try {
-      const now = this.#now();
+  create(ctx: SessionContext): Promise<Session<Data>> {
+    return this.#life.run(async () => {
+      const now = this.#engine.now();
       const absoluteExpiresAt = now + this.config.absoluteLifetime;
       const expiresAt = Math.min(now + this.config.sessionLifetime, absoluteExpiresAt);
-      const fresh = await this.#write.insertFresh(
-        {
-          createdAt: now,
-          updatedAt: now,
-          absoluteExpiresAt,
-          userId: contextString(ctx?.userId),
-          tenantId: contextString(ctx?.tenantId),
-          ipAddress: contextString(ctx?.ipAddress),
-          userAgent: contextString(ctx?.userAgent),
-        },
-        {},
-        expiresAt,
-      );
+      const meta = {
+        createdAt: now,
+        updatedAt: now,
+        absoluteExpiresAt,
+        userId: contextString(ctx?.userId),
+        tenantId: contextString(ctx?.tenantId),
+        ipAddress: contextString(ctx?.ipAddress),
+        userAgent: contextString(ctx?.userAgent),
+      };
+      const fresh = await this.#write.insertFresh(meta, {}, expiresAt);
       return this.#read.sessionOf<Data>(fresh.key, fresh.record, null);
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+    });
   }
 
-  async load(ctx: SessionContext, id: string): Promise<Session<Data>> {
-    this.#enter();
-    try {
+  load(ctx: SessionContext, id: string): Promise<Session<Data>> {
+    return this.#life.run(async () => {
       const idBytes = parseSessionId(id);
       if (!idBytes) throw new SessionNotFoundError('not a session id');
       const { key, record } = await this.#read.liveRecord(idBytes);
       return this.#read.sessionOf<Data>(key, record, null);
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+    });
   }
 
   /**
@@ -183,85 +171,40 @@ export class SessionManager<Data extends object = DefaultSessionData> {
    * write made outside a request. The data is checked and copied when the
    * call is made: changes to it while the save is in flight belong to the next one.
    */
-  async save(ctx: SessionContext | null, session: Session<Data>): Promise<void> {
-    this.#enter();
-    try {
+  save(ctx: SessionContext | null, session: Session<Data>): Promise<void> {
+    return this.#life.run(async () => {
       const sink = cookieSink(ctx, 'save', false);
-      const state = this.#stateOf(session);
-      if (session.id !== state.base.id) throw new SessionDataError('session.id was reassigned; a Session keeps the id it was created with (use regenerate for a new one)');
-      this.#assertMetaFields(session);
+      writableState(session);
       await this.#write.save(sink, session as Session<object>);
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+    });
   }
 
   /**
    * Removes the session. Destroying a missing session resolves (idempotent).
    * Takes an id, or a Session from this manager (then no lookup is needed).
    */
-  async destroy(ctx: SessionContext | null, ref: string | Session<Data>): Promise<void> {
-    this.#enter();
-    try {
-      const key = this.#knownKey(ref) ?? (await this.#locateRef(ref))?.key;
+  destroy(ctx: SessionContext | null, ref: string | Session<Data>): Promise<void> {
+    return this.#life.run(async () => {
+      const key = (ref instanceof Session ? sessionState(ref)?.key : undefined) ?? (await this.#locateRef(ref))?.key;
       if (key === undefined) return;
-      await this.#engine.writers.run(key, () => this.#store.delete(key));
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+      await this.#engine.writers.run(key, () => this.#engine.store.delete(key));
+    });
   }
 
   /**
    * Sliding expiry: extends the idle expiry (never past the absolute
-   * lifetime) and re-issues the cookie on ctx.
-   *
-   * Decided from the expiry sealed in the client's cookie (the one the
-   * Session came with, or the last one issued through it), not from the
-   * record's: a write without a ctx extends the record but not the cookie,
-   * and the cookie is what the client presents. Debounced twice over by
-   * touchThreshold: nothing at all while the cookie was issued less than
-   * touchThreshold ago; no store write (a metadata-only touch) unless it
-   * moves the record's expiry by at least touchThreshold.
+   * lifetime) and re-issues the cookie on ctx, decided from the expiry
+   * sealed in the client's cookie (the one the Session came with, or the
+   * last one issued through it), not from the record's: see
+   * manager/sliding-expiry.ts. Nothing at all happens while that cookie is
+   * younger than touchThreshold.
    *
    * Given a Session just returned by getSessionFromCookie (the usual
    * middleware), nothing is read; given an id, the record is read first, and
    * the ctx's cookie, if it names this session, is the basis.
    */
-  async refresh(ctx: SessionContext | null, ref: string | Session<Data>): Promise<void> {
-    this.#enter();
-    try {
-      const sink = cookieSink(ctx, 'refresh', false);
-      const now = this.#now();
-      const state = ref instanceof Session ? sessionState(ref) : undefined;
-      if (state && sessionExpiresAtMs(ref as Session<Data>) > now) {
-        const session = ref as Session<Data>;
-        const recordExpiresAt = sessionExpiresAtMs(session);
-        const basis = state.cookieExpiresAt ?? recordExpiresAt;
-        if (!this.#cookieDue(basis, now)) return; // the hot path: a cookie issued less than touchThreshold ago
-        const expiresAt = await this.#slide(sink, state.key, session.id, recordExpiresAt, basis, state.base.absoluteExpiresAt, state.base.version, now);
-        if (expiresAt !== null) {
-          session.expiresAt = new Date(expiresAt);
-          if (sink) state.cookieExpiresAt = expiresAt;
-        }
-        return;
-      }
-      const id = typeof ref === 'string' ? ref : ref?.id;
-      const idBytes = parseSessionId(id);
-      const located = idBytes ? await this.#read.locate(idBytes) : null;
-      if (!idBytes || !located) throw new SessionNotFoundError();
-      const { key, record } = located;
-      if (!isLive(record, now)) throw new SessionExpiredError();
-      const cookie = ctx ? await this.#cookieClaimsFor(ctx, key) : null;
-      await this.#slide(sink, key, record.id, record.expiresAt, cookie?.expiresAt ?? record.expiresAt, record.absoluteExpiresAt, record.version, now);
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+  refresh(ctx: SessionContext | null, ref: string | Session<Data>): Promise<void> {
+    return this.#life.run(() => this.#sliding.refresh(cookieSink(ctx, 'refresh', false), ctx, ref as string | Session<object>));
   }
 
   /**
@@ -271,43 +214,7 @@ export class SessionManager<Data extends object = DefaultSessionData> {
    * the refresh call, and its promise, when this is false.
    */
   refreshDue(session: Session<Data>): boolean {
-    const state = session instanceof Session ? sessionState(session) : undefined;
-    if (!state) return true;
-    const now = this.#now();
-    const expiresAt = sessionExpiresAtMs(session);
-    return expiresAt <= now || this.#cookieDue(state.cookieExpiresAt ?? expiresAt, now);
-  }
-
-  /** True when a cookie (or record) last extended to `basis` is older than touchThreshold. */
-  #cookieDue(basis: number, now: number): boolean {
-    return now - (basis - this.config.sessionLifetime) >= this.config.touchThreshold;
-  }
-
-  /** The refresh decision once due: touches the record if that gains touchThreshold, re-issues the cookie. Returns the record's expiry after it, or null. */
-  async #slide(sink: SessionContext | null, key: StoreKey, id: string, recordExpiresAt: number, basis: number, absoluteExpiresAt: number, version: number, now: number): Promise<number | null> {
-    if (!this.#cookieDue(basis, now)) return null;
-    const target = Math.min(now + this.config.sessionLifetime, absoluteExpiresAt);
-    if (target <= basis && target <= recordExpiresAt) return null; // at the absolute cap: nothing can move
-    let expiresAt = recordExpiresAt;
-    if (target > recordExpiresAt && (target - recordExpiresAt >= this.config.touchThreshold || recordExpiresAt <= basis)) {
-      const touched = await this.#engine.writers.run(key, () => this.#store.touch(key, target));
-      if (!touched) throw new SessionNotFoundError('session was destroyed while this refresh was in flight');
-      expiresAt = target;
-    }
-    if (sink) await issueCookie(this.#engine, sink, parseSessionId(id)!, expiresAt, version);
-    return expiresAt;
-  }
-
-  /** What ctx's cookie proves about the session under `key`, if one of its values names it. */
-  async #cookieClaimsFor(ctx: SessionContext, key: StoreKey): Promise<{ expiresAt: number } | null> {
-    const header = ctx.cookieHeader;
-    if (typeof header !== 'string' || header.length === 0) return null;
-    const now = this.#now();
-    for (const value of this.#engine.cookies.valuesIn(header)) {
-      const candidate = this.#read.candidateFromMemory(value, now) ?? (await this.#read.candidate(value, now));
-      if (candidate.kind === 'live' && candidate.key === key) return candidate.claims;
-    }
-    return null;
+    return this.#sliding.due(session as Session<object>);
   }
 
   /**
@@ -315,35 +222,23 @@ export class SessionManager<Data extends object = DefaultSessionData> {
    * new cookie on ctx and returns the new Session. The old id is dead. See
    * WritePath.regenerate for how a concurrent destroy or write is handled.
    */
-  async regenerate(ctx: SessionContext | null, session: Session<Data>): Promise<Session<Data>> {
-    this.#enter();
-    try {
+  regenerate(ctx: SessionContext | null, session: Session<Data>): Promise<Session<Data>> {
+    return this.#life.run(async () => {
       const sink = cookieSink(ctx, 'regenerate', false);
-      const state = this.#stateOf(session);
-      if (session.id !== state.base.id) throw new SessionDataError('session.id was reassigned; a Session keeps the id it was created with');
-      this.#assertMetaFields(session);
-      return await this.#write.regenerate(sink, session);
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+      writableState(session);
+      return this.#write.regenerate(sink, session);
+    });
   }
 
   // ---------------------------------------------------------------- data access
 
   /** The value under `key` (a private copy); ERR_SESSION_KEY_NOT_FOUND if the session has no such key. */
-  async get<K extends DataKey<Data>>(id: string, key: K): Promise<Data[K]> {
-    this.#enter();
-    try {
+  get<K extends DataKey<Data>>(id: string, key: K): Promise<Data[K]> {
+    return this.#life.run(async () => {
       const { record } = await this.#read.liveRecord(parseSessionId(id));
       if (!Object.prototype.hasOwnProperty.call(record.data, key)) throw new SessionKeyNotFoundError(String(key));
       return copyValue(record.data[key]) as Data[K];
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+    });
   }
 
   /**
@@ -351,57 +246,42 @@ export class SessionManager<Data extends object = DefaultSessionData> {
    * Given the request's ctx, re-issues its cookie (as every write for a
    * request does: see save).
    */
-  async set<K extends DataKey<Data>>(id: string, key: K, value: Data[K], ctx?: SessionContext | null): Promise<void> {
-    this.#enter();
-    try {
+  set<K extends DataKey<Data>>(id: string, key: K, value: Data[K], ctx?: SessionContext | null): Promise<void> {
+    return this.#life.run(async () => {
       const sink = cookieSink(ctx, 'set', false);
-      this.#assertDataKey(key);
+      assertDataKey(key);
       // Checked and copied now: later changes to `value` are not written.
       const stored = prepareValue(value, `data[${JSON.stringify(key)}]`, this.config.maxDataBytes).value;
       await this.#write.modify(id, sink, (data) => {
         Object.defineProperty(data, key, { value: stored, enumerable: true, writable: true, configurable: true });
         return { changed: true, result: undefined };
       });
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+    });
   }
 
   /** Atomically removes one key. Removing a missing key resolves without writing (and issues no cookie). */
-  async delete<K extends DataKey<Data>>(id: string, key: K, ctx?: SessionContext | null): Promise<void> {
-    this.#enter();
-    try {
+  delete<K extends DataKey<Data>>(id: string, key: K, ctx?: SessionContext | null): Promise<void> {
+    return this.#life.run(async () => {
       const sink = cookieSink(ctx, 'delete', false);
-      this.#assertDataKey(key);
+      assertDataKey(key);
       await this.#write.modify(id, sink, (data) => {
         if (!Object.prototype.hasOwnProperty.call(data, key)) return { changed: false, result: undefined };
         delete (data as DataRecord)[key];
         return { changed: true, result: undefined };
       });
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+    });
   }
 
   /** Removes every key; the session itself stays. */
-  async clear(id: string, ctx?: SessionContext | null): Promise<void> {
-    this.#enter();
-    try {
+  clear(id: string, ctx?: SessionContext | null): Promise<void> {
+    return this.#life.run(async () => {
       const sink = cookieSink(ctx, 'clear', false);
       await this.#write.modify(id, sink, (data) => {
         const keys = Object.keys(data);
         for (const key of keys) delete data[key];
         return { changed: keys.length > 0, result: undefined };
       });
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+    });
   }
 
   /**
@@ -410,31 +290,25 @@ export class SessionManager<Data extends object = DefaultSessionData> {
    * removes the key). `fn` may run more than once when other processes write
    * concurrently, so it must not have side effects. Resolves to the value stored.
    */
-  async update<K extends DataKey<Data>>(
+  update<K extends DataKey<Data>>(
     id: string,
     key: K,
     fn: (current: Data[K] | undefined) => Data[K] | undefined | Promise<Data[K] | undefined>,
     ctx?: SessionContext | null,
   ): Promise<Data[K] | undefined> {
-    this.#enter();
-    try {
+    return this.#life.run(async () => {
       const sink = cookieSink(ctx, 'update', false);
-      this.#assertDataKey(key);
+      assertDataKey(key);
       if (typeof fn !== 'function') throw new SessionDataError('update(id, key, fn): fn must be a function');
-      return await this.#write.update<Data[K]>(id, key, fn, sink);
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+      return this.#write.update<Data[K]>(id, key, fn, sink);
+    });
   }
 
   // ---------------------------------------------------------------- cookies
 
   /** Sets the encrypted session cookie (id, expiry and the record version, sealed) on ctx. */
-  async setCookie(ctx: SessionContext, session: Session<Data>): Promise<void> {
-    this.#enter();
-    try {
+  setCookie(ctx: SessionContext, session: Session<Data>): Promise<void> {
+    return this.#life.run(async () => {
       const sink = cookieSink(ctx, 'setCookie', true)!;
       const idBytes = parseSessionId(session?.id);
       const state = session instanceof Session ? sessionState(session) : undefined;
@@ -442,16 +316,12 @@ export class SessionManager<Data extends object = DefaultSessionData> {
       const expiresAt = sessionExpiresAtMs(session);
       await issueCookie(this.#engine, sink, idBytes, expiresAt, state.base.version);
       state.cookieExpiresAt = expiresAt;
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+    });
   }
 
   /** Tells the browser to drop the session cookie (and the same-named cookies a sibling subdomain could have planted, where it can). */
   async clearCookie(ctx: SessionContext): Promise<void> {
-    this.#assertOpen();
+    this.#life.assertOpen();
     const sink = cookieSink(ctx, 'clearCookie', true)!;
     for (const value of this.#engine.cookies.clearingValues(ctx.requestPath, ctx.requestHost)) sink.appendSetCookie(value);
   }
@@ -468,26 +338,14 @@ export class SessionManager<Data extends object = DefaultSessionData> {
    * planted or stale one cannot lock its user out.
    */
   async getSessionFromCookie(ctx: SessionContext): Promise<Session<Data>> {
-    this.#enter();
+    // Written out rather than through #life.run: this is the hot path of every middleware, and run() costs a closure.
+    this.#life.enter();
     try {
-      const header = ctx?.cookieHeader;
-      if (typeof header !== 'string' || header.length === 0) throw new InvalidCookieError('no session cookie');
-      let expiredCookie = false;
-      let dead: Candidate['kind'] | null = null;
-      for (const value of this.#engine.cookies.valuesIn(header)) {
-        const now = this.#now();
-        const candidate = this.#read.candidateFromMemory(value, now) ?? (await this.#read.candidate(value, now));
-        if (candidate.kind === 'live') return await this.#sessionForCookie(ctx, candidate);
-        if (candidate.kind === 'expired-cookie') expiredCookie = true;
-        else if (candidate.kind !== 'invalid') dead ??= candidate.kind;
-      }
-      if (dead === 'missing') throw new SessionNotFoundError();
-      if (dead === 'expired') throw new SessionExpiredError();
-      throw new InvalidCookieError(expiredCookie ? 'session cookie expired' : 'session cookie is malformed, tampered or sealed with an unknown key');
+      return await this.#read.fromCookie<Data>(ctx);
     } catch (error) {
-      throw this.#failure(error);
+      throw this.#life.failure(error);
     } finally {
-      this.#leave();
+      this.#life.leave();
     }
   }
 
@@ -501,25 +359,7 @@ export class SessionManager<Data extends object = DefaultSessionData> {
    * middleware use it to finish a cache hit synchronously.
    */
   peekSessionFromCookie(ctx: SessionContext): Session<Data> | undefined {
-    if (this.#closed) return undefined;
-    const header = ctx?.cookieHeader;
-    if (typeof header !== 'string' || header.length === 0) return undefined;
-    const now = this.#now();
-    for (const value of this.#engine.cookies.valuesIn(header)) {
-      const candidate = this.#read.candidateFromMemory(value, now);
-      if (candidate === undefined) return undefined;
-      if (candidate.kind === 'live') return candidate.claims.stale ? undefined : this.#read.sessionOf<Data>(candidate.key, candidate.record, candidate.claims.expiresAt);
-    }
-    return undefined;
-  }
-
-  async #sessionForCookie(ctx: SessionContext, live: Extract<Candidate, { kind: 'live' }>): Promise<Session<Data>> {
-    const session = this.#read.sessionOf<Data>(live.key, live.record, live.claims.expiresAt);
-    // A token sealed with a previous key is re-issued under the current one.
-    if (live.claims.stale && typeof ctx.appendSetCookie === 'function') {
-      await issueCookie(this.#engine, ctx, parseSessionId(session.id)!, live.claims.expiresAt, Math.max(live.claims.version, live.record.version));
-    }
-    return session;
+    return this.#life.closed ? undefined : this.#read.peekFromCookie<Data>(ctx);
   }
 
   // ---------------------------------------------------------------- validation
@@ -529,16 +369,11 @@ export class SessionManager<Data extends object = DefaultSessionData> {
    * Session from this manager (its store key is known: no hashing, and on a
    * cache hit no I/O). Never throws for bad ids; store failures still reject.
    */
-  async isValid(ref: string | Session<Data>): Promise<boolean> {
-    this.#enter();
-    try {
+  isValid(ref: string | Session<Data>): Promise<boolean> {
+    return this.#life.run(async () => {
       const located = await this.#locateRef(ref);
-      return located !== null && isLive(located.record, this.#now());
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+      return located !== null && isLive(located.record, this.#engine.now());
+    });
   }
 
   /** True when the session is past its lifetime, or missing. */
@@ -549,69 +384,20 @@ export class SessionManager<Data extends object = DefaultSessionData> {
   // ---------------------------------------------------------------- users
 
   /** Live sessions of one user (at most `limit`, default 1000). */
-  async listForUser(userId: string, options: { limit?: number } = {}): Promise<Session<Data>[]> {
-    this.#enter();
-    try {
-      if (typeof userId !== 'string' || userId.length === 0) throw new SessionDataError('listForUser(userId): userId must be a non-empty string');
-      const now = this.#now();
-      return (await this.#recordsOfUser(userId, options.limit ?? DEFAULT_LIST_LIMIT))
-        .filter(({ record }) => isLive(record, now))
-        .map(({ key, record }) => this.#read.sessionOf<Data>(key, record, null));
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+  listForUser(userId: string, options: { limit?: number } = {}): Promise<Session<Data>[]> {
+    return this.#life.run(() => this.#users.list<Data>(userId, options.limit ?? DEFAULT_LIST_LIMIT));
   }
 
   /** Destroys every session of the user except `except` (an id). Resolves to the number destroyed. ("Log out everywhere".) */
-  async destroyAllForUser(userId: string, options: { except?: string } = {}): Promise<number> {
-    this.#enter();
-    try {
-      if (typeof userId !== 'string' || userId.length === 0) throw new SessionDataError('destroyAllForUser(userId): userId must be a non-empty string');
-      let destroyed = 0;
-      for (;;) {
-        const batch = (await this.#recordsOfUser(userId, DEFAULT_LIST_LIMIT)).filter(({ record }) => record.id !== options.except);
-        for (const { key } of batch) {
-          await this.#engine.writers.run(key, () => this.#store.delete(key));
-          destroyed++;
-        }
-        // Each round deletes at least one session, so this ends; the last round finds none left.
-        if (batch.length === 0) return destroyed;
-      }
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
-  }
-
-  /** A user's records under every ring key's tag; the tag is a 128-bit hash, so the real id is checked too. */
-  async #recordsOfUser(userId: string, limit: number): Promise<KeyedOpenRecord[]> {
-    const seen = new Set<StoreKey>();
-    const result: KeyedOpenRecord[] = [];
-    for (const entry of this.#ring.entries) {
-      for (const listed of await this.#store.listByUser(tagHex(entry, userId), limit)) {
-        if (seen.has(listed.key) || listed.record.userId !== userId) continue;
-        seen.add(listed.key);
-        result.push(listed);
-      }
-    }
-    return result;
+  destroyAllForUser(userId: string, options: { except?: string } = {}): Promise<number> {
+    return this.#life.run(() => this.#users.destroyAll(userId, options.except));
   }
 
   // ---------------------------------------------------------------- maintenance
 
   /** Removes expired sessions from the store; resolves to how many were removed. */
-  async cleanupExpired(): Promise<number> {
-    this.#enter();
-    try {
-      return await this.#store.deleteExpired(this.#now());
-    } catch (error) {
-      throw this.#failure(error);
-    } finally {
-      this.#leave();
-    }
+  cleanupExpired(): Promise<number> {
+    return this.#life.run(() => this.#engine.store.deleteExpired(this.#engine.now()));
   }
 
   /**
@@ -622,111 +408,20 @@ export class SessionManager<Data extends object = DefaultSessionData> {
    * stores close under it (never NOT_FOUND or STORE).
    */
   close(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    this.#closed = true;
-    clearTimeout(this.#cleanupTimer);
-    this.#closing = (async () => {
-      await this.#drain();
-      const results = await Promise.allSettled([this.#sealer.close(), this.#store.close()]);
-      this.#engine.tokens.clear();
-      // No key material outlives the manager (the pooled sealer zeroes its own copies).
-      this.#ring.zero();
-      zeroConfigKeys(this.config);
-      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failure) throw asStoreError('close', failure.reason);
-    })();
-    return this.#closing;
-  }
-
-  #drain(): Promise<void> {
-    if (this.#inflight === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, CLOSE_DRAIN_MS);
-      timer.unref();
-      this.#drained = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    return this.#life.close();
   }
 
   // ---------------------------------------------------------------- internals
-
-  #assertOpen(): void {
-    if (this.#closed) throw new SessionClosedError();
-  }
-
-  #enter(): void {
-    if (this.#closed) throw new SessionClosedError();
-    this.#inflight++;
-  }
-
-  #leave(): void {
-    if (--this.#inflight === 0 && this.#drained) {
-      this.#drained();
-      this.#drained = undefined;
-    }
-  }
-
-  /** What a failure becomes: once the manager is closing, a store failure is the close's doing, and says so. */
-  #failure(error: unknown): unknown {
-    if (this.#closed && !(error instanceof SessionClosedError) && (error instanceof SessionStoreError || !(error instanceof SessionError))) {
-      return new SessionClosedError('session manager closed while this call was in flight', { cause: error });
-    }
-    return error;
-  }
-
-  #stateOf(session: Session<Data>): SessionState {
-    const state = session instanceof Session ? sessionState(session) : undefined;
-    if (!state) throw new SessionDataError('expected a Session returned by this manager (create, load or getSessionFromCookie)');
-    return state;
-  }
-
-  #assertDataKey(key: unknown): asserts key is string {
-    if (typeof key !== 'string') throw new SessionDataError(`session data keys must be strings; received ${typeof key}`);
-  }
-
-  #assertMetaFields(session: Session<Data>): void {
-    for (const name of ['userId', 'tenantId', 'ipAddress', 'userAgent'] as const) {
-      const value = session[name];
-      if (value !== null && typeof value !== 'string') throw new SessionDataError(`session.${name} must be a string or null`);
-    }
-  }
-
-  /** The store key of a Session object from this manager, without hashing; undefined for ids and foreign objects. */
-  #knownKey(ref: string | Session<Data>): StoreKey | undefined {
-    return ref instanceof Session ? sessionState(ref)?.key : undefined;
-  }
 
   /** The record named by an id or by a Session object (read at least as new as the version that object saw). */
   async #locateRef(ref: string | Session<Data>): Promise<KeyedOpenRecord | null> {
     const state = ref instanceof Session ? sessionState(ref) : undefined;
     if (state) {
-      const record = await this.#read.recordAt(state.key, state.base.version);
+      const record = await this.#read.recordAt(state.key as TierKey, state.base.version);
       return record ? { key: state.key, record } : null;
     }
     const idBytes = parseSessionId(typeof ref === 'string' ? ref : ref?.id);
     return idBytes ? this.#read.locate(idBytes) : null;
-  }
-
-  #scheduleCleanup(): void {
-    if (this.config.cleanupInterval === 0 || this.#closed) return;
-    // A timeout chain rather than setInterval: a slow cleanup never overlaps the next one.
-    this.#cleanupTimer = setTimeout(() => void this.#runScheduledCleanup(), this.config.cleanupInterval);
-    this.#cleanupTimer.unref();
-  }
-
-  async #runScheduledCleanup(): Promise<void> {
-    if (this.#closed || this.#cleanupRunning) return;
-    this.#cleanupRunning = true;
-    try {
-      await this.cleanupExpired();
-    } catch (error) {
-      if (!(error instanceof SessionClosedError)) this.config.onError(error instanceof Error ? error : new Error(String(error)));
-    } finally {
-      this.#cleanupRunning = false;
-      this.#scheduleCleanup();
-    }
   }
 }
 

@@ -16,6 +16,7 @@ import { copyData } from './data/copy.ts';
 import type { DataRecord, DefaultSessionData } from './session-data.ts';
 import type { StoreKey } from './stores/store.ts';
 import type { OpenRecord } from './tier/open-record.ts';
+import type { TokenClaims } from './tier/token-map.ts';
 
 /** What the manager remembers about the stored record this object came from. Not part of the public API. */
 export interface SessionState {
@@ -28,6 +29,8 @@ export interface SessionState {
    * when unknown (a session loaded by id). refresh() slides from it.
    */
   cookieExpiresAt: number | null;
+  /** What the cookie this Session came with proved (null for a session loaded by id or created). */
+  readonly token: TokenClaims | null;
 }
 
 /** The manager's access to a Session's private state (assigned in the class's static block; not part of the public API). */
@@ -70,13 +73,13 @@ export class Session<Data extends object = DefaultSessionData> {
   }
 
   /** @internal Sessions come from the manager (create, load, getSessionFromCookie, regenerate). */
-  constructor(key: StoreKey, record: OpenRecord, cookieExpiresAt: number | null) {
+  constructor(key: StoreKey, record: OpenRecord, token: TokenClaims | null) {
     this.id = record.id;
     this.userId = record.userId;
     this.tenantId = record.tenantId;
     this.ipAddress = record.ipAddress;
     this.userAgent = record.userAgent;
-    this.#state = { key, base: record, cookieExpiresAt };
+    this.#state = { key, base: record, cookieExpiresAt: token === null ? null : token.expiresAt, token };
     this.#data = undefined;
     this.#dataTouched = false;
     this.#expiresAtMs = record.expiresAt;

@@ -9,12 +9,14 @@
  * synchronously, and the async methods only wait when something is missing.
  */
 import { storeKeyBinary, type KeyEntry } from '../crypto/aead.ts';
-import { SessionExpiredError, SessionNotFoundError } from '../errors.ts';
+import { InvalidCookieError, SessionExpiredError, SessionNotFoundError } from '../errors.ts';
+import type { SessionContext } from '../http/context.ts';
 import { Session } from '../session.ts';
+import { parseSessionId } from '../token.ts';
 import type { StoreKey } from '../stores/store.ts';
 import { isLive, type KeyedOpenRecord, type OpenRecord } from '../tier/open-record.ts';
 import type { TokenClaims } from '../tier/token-map.ts';
-import { openCookieValue } from './cookie-tokens.ts';
+import { issueCookie, openCookieValue } from './cookie-tokens.ts';
 import type { Engine } from './engine.ts';
 
 /** How one cookie candidate turned out. */
@@ -37,6 +39,51 @@ export class ReadPath {
   constructor(engine: Engine) {
     this.#engine = engine;
     this.#homeKey = (idBytes, version) => this.#findHomeKey(idBytes, version);
+  }
+
+  /**
+   * getSessionFromCookie(): each same-named cookie value the browser sent,
+   * in order (a sibling subdomain can plant extra ones, and they come
+   * first); the first sound token whose session is live wins.
+   */
+  async fromCookie<Data extends object>(ctx: SessionContext): Promise<Session<Data>> {
+    const header = ctx?.cookieHeader;
+    if (typeof header !== 'string' || header.length === 0) throw new InvalidCookieError('no session cookie');
+    let expiredCookie = false;
+    let dead: Candidate['kind'] | null = null;
+    for (const value of this.#engine.cookies.valuesIn(header)) {
+      const now = this.#engine.now();
+      const candidate = this.candidateFromMemory(value, now) ?? (await this.candidate(value, now));
+      if (candidate.kind === 'live') return this.#sessionForCookie<Data>(ctx, candidate);
+      if (candidate.kind === 'expired-cookie') expiredCookie = true;
+      else if (candidate.kind !== 'invalid') dead ??= candidate.kind;
+    }
+    if (dead === 'missing') throw new SessionNotFoundError();
+    if (dead === 'expired') throw new SessionExpiredError();
+    throw new InvalidCookieError(expiredCookie ? 'session cookie expired' : 'session cookie is malformed, tampered or sealed with an unknown key');
+  }
+
+  /** peekSessionFromCookie(): the same answer, from memory alone, or undefined. */
+  peekFromCookie<Data extends object>(ctx: SessionContext): Session<Data> | undefined {
+    const header = ctx?.cookieHeader;
+    if (typeof header !== 'string' || header.length === 0) return undefined;
+    const now = this.#engine.now();
+    for (const value of this.#engine.cookies.valuesIn(header)) {
+      const candidate = this.candidateFromMemory(value, now);
+      if (candidate === undefined) return undefined;
+      if (candidate.kind === 'live') return candidate.claims.stale ? undefined : this.sessionOf<Data>(candidate.key, candidate.record, candidate.claims);
+    }
+    return undefined;
+  }
+
+  async #sessionForCookie<Data extends object>(ctx: SessionContext, live: Extract<Candidate, { kind: 'live' }>): Promise<Session<Data>> {
+    const session = this.sessionOf<Data>(live.key, live.record, live.claims);
+    // A token sealed with a previous key is re-issued under the current one.
+    if (live.claims.stale && typeof ctx.appendSetCookie === 'function') {
+      await issueCookie(this.#engine, ctx, parseSessionId(session.id)!, live.claims.expiresAt, Math.max(live.claims.version, live.record.version));
+      live.claims.noteReissued(this.#engine.now());
+    }
+    return session;
   }
 
   /**
@@ -67,7 +114,7 @@ export class ReadPath {
     }
     const record = this.#engine.store.peek(claims.key, claims.version) ?? (await this.#engine.store.find(claims.key, claims.version));
     // Remembered with the record's own key string: the map then holds no copy of it.
-    if (verified) tokens.remember(value, record === null ? claims : claims.withKey(record.key));
+    if (verified) claims = tokens.remember(value, record === null ? claims : claims.withKey(record.key));
     return this.#judge(claims, record, this.#engine.now());
   }
 
@@ -108,7 +155,18 @@ export class ReadPath {
     return store.peek(key, minVersion) ?? store.find(key, minVersion);
   }
 
-  sessionOf<Data extends object>(key: StoreKey, record: OpenRecord, cookieExpiresAt: number | null): Session<Data> {
-    return new Session<Data>(key, record, cookieExpiresAt);
+  sessionOf<Data extends object>(key: StoreKey, record: OpenRecord, token: TokenClaims | null): Session<Data> {
+    return new Session<Data>(key, record, token);
+  }
+
+  /** A fresh cookie went to a client: the values of its Cookie header that name this session are marked re-issued (see sliding-expiry.ts). */
+  noteReissued(ctx: SessionContext, key: StoreKey): void {
+    const header = ctx.cookieHeader;
+    if (typeof header !== 'string' || header.length === 0) return;
+    const now = this.#engine.now();
+    for (const value of this.#engine.cookies.valuesIn(header)) {
+      const claims = this.#engine.tokens.get(value);
+      if (claims !== undefined && claims.key === key) claims.noteReissued(now);
+    }
   }
 }

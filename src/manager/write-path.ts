@@ -93,7 +93,7 @@ export class WritePath {
         const stored = await this.#engine.store.update(state.key, version, draftOf(this.#engine, recordMeta, data, expiresAt));
         if (stored) {
           sessionWrote(session, stored, merged);
-          if (sink) await this.issueFor(sink, session.id, stored, state);
+          if (sink) await this.issueFor(sink, session.id, stored, state, state.key);
           return;
         }
         // Someone else wrote first (or destroyed it). Merge our changes onto what is there now.
@@ -145,7 +145,7 @@ export class WritePath {
         const expiresAt = this.#expiryAt(now, current.absoluteExpiresAt);
         const stored = await this.#engine.store.update(key, current.version, draftOf(this.#engine, meta, prepareSessionData(this.#engine, data, meta), expiresAt));
         if (stored) {
-          if (sink) await this.issueFor(sink, id, stored, undefined);
+          if (sink) await this.issueFor(sink, id, stored, undefined, key);
           return result;
         }
         await backoff(attempt);
@@ -202,7 +202,7 @@ export class WritePath {
       });
       if (moved) {
         const renewed = this.#read.sessionOf<Data>(moved.key, moved.record, null);
-        if (sink) await this.issueFor(sink, renewed.id, moved.record, sessionState(renewed));
+        if (sink) await this.issueFor(sink, renewed.id, moved.record, sessionState(renewed), state.key);
         return renewed;
       }
       await backoff(attempt);
@@ -210,9 +210,15 @@ export class WritePath {
     throw new SessionConflictError();
   }
 
-  /** Re-issues the cookie after a write: the record's expiry, and the version just written. */
-  async issueFor(sink: SessionContext, id: string, record: OpenRecord, state: SessionState | undefined): Promise<void> {
+  /**
+   * Re-issues the cookie after a write: the record's expiry, and the version
+   * just written. The cookie the request came with (under `previousKey`) now
+   * has a successor: a refresh with it is not due again for touchThreshold.
+   */
+  async issueFor(sink: SessionContext, id: string, record: OpenRecord, state: SessionState | undefined, previousKey: StoreKey): Promise<void> {
     await issueCookie(this.#engine, sink, parseSessionId(id)!, record.expiresAt, record.version);
     if (state) state.cookieExpiresAt = record.expiresAt;
+    if (state?.token) state.token.noteReissued(this.#engine.now());
+    else this.#read.noteReissued(sink, previousKey);
   }
 }

@@ -21,8 +21,13 @@ export interface RecordDraft extends RecordFields {
   readonly heapBytes: number;
 }
 
-/** The fields a record is made of: a draft without what only an encode needs (records are re-encoded only from new drafts). */
-export type RecordContent = Omit<RecordDraft, 'hasProtoKeys'>;
+/**
+ * The fields a record is made of: a draft without what only a write needs
+ * (records are re-encoded, and re-tagged, only from new drafts: the tenant
+ * tag is indexed by the persistent stores, and nothing in process memory
+ * reads it).
+ */
+export type RecordContent = Omit<RecordDraft, 'hasProtoKeys' | 'tenantTag'>;
 
 /**
  * What the tier keeps for one session. A class rather than a plain object
@@ -41,7 +46,6 @@ export class OpenRecord implements RecordContent {
   readonly userAgent: string | null;
   readonly data: RecordContent['data'];
   readonly userTag: string | null;
-  readonly tenantTag: string | null;
   readonly heapBytes: number;
   /** Compare-and-swap version: 1 at insert, +1 per update. */
   readonly version: number;
@@ -61,7 +65,6 @@ export class OpenRecord implements RecordContent {
     this.userAgent = content.userAgent;
     this.data = content.data;
     this.userTag = content.userTag;
-    this.tenantTag = content.tenantTag;
     this.heapBytes = content.heapBytes;
     this.version = version;
     const createdAt = content.createdAt;
@@ -114,7 +117,6 @@ export function contentOf(record: OpenRecord): RecordContent {
     data: record.data,
     expiresAt: record.expiresAt,
     userTag: record.userTag,
-    tenantTag: record.tenantTag,
     heapBytes: record.heapBytes,
   };
 }

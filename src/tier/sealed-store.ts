@@ -130,7 +130,7 @@ export class SealedRecordStore implements RecordStore {
     const heapBytes = metaSizes(fields).heapBytes + data.heapBytes;
     return openRecord(
       key,
-      { ...fields, expiresAt: stored.expiresAt, userTag: stored.userTag, tenantTag: stored.tenantTag, heapBytes },
+      { ...fields, expiresAt: stored.expiresAt, userTag: stored.userTag, heapBytes },
       stored.version,
       this.#now(),
     );

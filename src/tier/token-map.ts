@@ -36,6 +36,8 @@ export class TokenClaims {
   readonly #expiry: number;
   /** The exact cookie value these claims belong to, once remembered ('' before). */
   readonly value: string;
+  /** When this process last re-issued a cookie to a client presenting this one (seconds from EPOCH_SECONDS; 0: never). */
+  #reissuedAt = 0;
 
   /** Claims of a token sealed under a previous key are a StaleTokenClaims (a field for a flag that is almost always false would cost every token 8 bytes). */
   static of(key: StoreKey, expiresAt: number, version: number, stale: boolean, value = ''): TokenClaims {
@@ -59,6 +61,21 @@ export class TokenClaims {
     return (this.#expiry + EPOCH_SECONDS) * 1000;
   }
 
+  /**
+   * A fresh cookie was issued to a client that presented this one. A client
+   * that keeps presenting it (one that ignores Set-Cookie, or requests
+   * already in flight) must not get another on every request: see
+   * manager/sliding-expiry.ts.
+   */
+  noteReissued(now: number): void {
+    this.#reissuedAt = Math.floor(now / 1000) - EPOCH_SECONDS;
+  }
+
+  /** True when a cookie was re-issued for this one less than `ms` before `now`. */
+  reissuedWithin(now: number, ms: number): boolean {
+    return this.#reissuedAt !== 0 && now - (this.#reissuedAt + EPOCH_SECONDS) * 1000 < ms;
+  }
+
   /** The same claims for another key string (the tier's own, once the record is known). */
   withKey(key: StoreKey): TokenClaims {
     return TokenClaims.of(key, this.expiresAt, this.version, this.stale, this.value);
@@ -78,10 +95,11 @@ class StaleTokenClaims extends TokenClaims {
 
 /**
  * Heap bytes of one entry: the 119-character cookie value (136), the claims
- * object (48) and the Map's slot; the key string is the tier's. Measured by
- * the memory case of `npm run bench` (183 B per token at 100k sessions, Node 20 x64).
+ * object (64) and the Map's slot (a small-integer key); the key string is
+ * the tier's. Measured by the memory case of `npm run bench` (202 B per
+ * token at 100k sessions, Node 20 x64).
  */
-export const TOKEN_ENTRY_BYTES = 184;
+export const TOKEN_ENTRY_BYTES = 200;
 
 /** Characters of a token's text that fall in its random nonce (bytes 5..28 of the sealed token: characters 7..37). */
 const NONCE_CHARS = [8, 11, 14, 17, 20, 23, 26, 29, 32, 35] as const;
@@ -106,16 +124,19 @@ export class VerifiedTokens {
     return claims !== undefined && claims.value === value ? claims : undefined;
   }
 
-  remember(value: string, claims: TokenClaims): void {
+  /** Remembers the claims of a value that authenticated; returns the remembered object (the one later lookups give). */
+  remember(value: string, claims: TokenClaims): TokenClaims {
     const slot = slotOf(value);
     const present = this.#map.get(slot);
-    if (present !== undefined && present.value === value) return;
+    if (present !== undefined && present.value === value) return present;
     if (present === undefined && this.#map.size >= this.capacity) {
       const oldest = this.#map.keys().next();
       if (!oldest.done) this.#map.delete(oldest.value);
     }
     // A flat copy: the value is a slice of the request's Cookie header, and keeping the slice would keep the whole header.
-    this.#map.set(slot, claims.withValue(Buffer.from(value, 'latin1').toString('latin1')));
+    const remembered = claims.withValue(Buffer.from(value, 'latin1').toString('latin1'));
+    this.#map.set(slot, remembered);
+    return remembered;
   }
 
   get size(): number {

@@ -176,3 +176,39 @@ describe('refreshDue', () => {
     await manager.close();
   });
 });
+
+describe('a client that keeps presenting an old cookie', () => {
+  it('gets a fresh cookie at most once per touchThreshold, not on every request', async () => {
+    const { manager, clock } = await cacheManager({ sessionLifetime: HOUR, touchThreshold: 5 * MINUTE });
+    const { cookie } = await loggedIn(manager);
+    const touches = countTouches(manager);
+    clock.advance(10 * MINUTE);
+    const issued: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      clock.advance(1000);
+      const ctx = context({ cookieHeader: cookie }); // it never stores what it is sent
+      const session = await manager.getSessionFromCookie(ctx);
+      if (manager.refreshDue(session)) await manager.refresh(ctx, session);
+      issued.push(ctx.setCookies.length);
+    }
+    assert.deepEqual(issued, [1, ...new Array(19).fill(0)], 'one fresh cookie, then none while it is young');
+    assert.equal(touches(), 1, 'one touch of the store');
+    clock.advance(5 * MINUTE);
+    const again = context({ cookieHeader: cookie });
+    await manager.refresh(again, await manager.getSessionFromCookie(again));
+    assert.equal(again.setCookies.length, 1, 'touchThreshold later it gets another');
+    await manager.close();
+  });
+});
+
+/** Counts the store's touches from now on. */
+function countTouches(manager: SessionManager): () => number {
+  const store = manager.store;
+  let touches = 0;
+  const touch = store.touch.bind(store);
+  store.touch = (...args) => {
+    touches++;
+    return touch(...args);
+  };
+  return () => touches;
+}
