@@ -22,7 +22,7 @@ import { createSessionManager, responseForError, SessionError, type SessionManag
 import { authenticateUser, isUsername } from './auth.ts';
 import { EnvConfigError, sessionConfigFromEnv } from './config.ts';
 import { ListenError } from './listen-error.ts';
-import { isGone, MAX_CART_ITEMS } from './routes.ts';
+import { cartKept, isGone, MAX_CART_ITEMS } from './routes.ts';
 import { CROSS_ORIGIN_REFUSED, isSameOrigin } from './same-origin.ts';
 import { NODE_TIMEOUTS } from './request-timeouts.ts';
 
@@ -114,10 +114,11 @@ export function createExpressApp(manager: SessionManager, options: ExpressAppOpt
       try {
         await session.regenerate();
       } catch (error) {
-        // Gone since it was read: a double-submitted form whose twin regenerated it first. No reason to refuse a
-        // correct password: go on in a new session (stored at the end of the request) with what was read.
+        // Gone since it was read: a double-submitted form whose twin regenerated it first, or a logout in another
+        // tab. No reason to refuse a correct password: go on in a new session (stored at the end of the request) holding the login
+        // and the visitor's cart only: the old one may have been ended on purpose (cartKept in routes.ts).
         if (!isGone(error)) throw error;
-        const kept = { ...session.data };
+        const kept = cartKept(session.data, { user_id: user.id, username: user.username, roles: user.roles, login_time: new Date() });
         await session.destroy();
         session.userId = user.id;
         Object.assign(session.data, kept);

@@ -21,7 +21,7 @@ import { authenticateUser, isUsername } from './auth.ts';
 import { EnvConfigError, sessionConfigFromEnv } from './config.ts';
 import { ListenError } from './listen-error.ts';
 import { NODE_TIMEOUTS } from './request-timeouts.ts';
-import { isGone, MAX_CART_ITEMS } from './routes.ts';
+import { cartKept, isGone, MAX_CART_ITEMS } from './routes.ts';
 import { CROSS_ORIGIN_REFUSED, isSameOrigin } from './same-origin.ts';
 
 const MAX_PRODUCT_ID = 64;
@@ -115,10 +115,11 @@ export async function createFastifyApp(manager: SessionManager, options: Fastify
     try {
       await session.regenerate();
     } catch (error) {
-      // Gone since it was read: a double-submitted form whose twin regenerated it first. No reason to refuse a
-      // correct password: go on in a new session (stored before the reply) with what was read.
+      // Gone since it was read: a double-submitted form whose twin regenerated it first, or a logout in another
+      // tab. No reason to refuse a correct password: go on in a new session (stored before the reply) holding the login
+      // and the visitor's cart only: the old one may have been ended on purpose (cartKept in routes.ts).
       if (!isGone(error)) throw error;
-      const kept = { ...session.data };
+      const kept = cartKept(session.data, { user_id: user.id, username: user.username, roles: user.roles, login_time: new Date() });
       await session.destroy();
       session.userId = user.id;
       Object.assign(session.data, kept);

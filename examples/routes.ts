@@ -44,6 +44,11 @@ async function currentSession(manager: SessionManager, exchange: HttpExchange): 
 }
 
 /** The session was destroyed or expired meanwhile (as opposed to a store that failed). */
+/** The login's data, plus the cart a visitor gathered before it (the one thing a login carries over). */
+export function cartKept(before: Record<string, unknown>, loggedIn: Record<string, unknown>): Record<string, unknown> {
+  return Array.isArray(before.cart) ? { ...loggedIn, cart: before.cart } : { ...loggedIn };
+}
+
 export function isGone(error: unknown): boolean {
   return error instanceof SessionError && (error.code === 'ERR_SESSION_NOT_FOUND' || error.code === 'ERR_SESSION_EXPIRED');
 }
@@ -71,11 +76,12 @@ async function renewForLogin(manager: SessionManager, exchange: HttpExchange, se
   try {
     await manager.regenerate(exchange.ctx, session);
   } catch (error) {
-    // Gone since we read it: a double-submitted form whose twin request regenerated it first (or a logout in
-    // another tab). No reason to refuse a correct password: carry on in a new session, with what this request
-    // read of the old one.
+    // Gone since we read it: a double-submitted form whose twin request regenerated it first, or a logout in
+    // another tab. No reason to refuse a correct password: carry on in a new session holding the login and the
+    // visitor's cart, and nothing else this request read of the old one: that session may have been ended on
+    // purpose, and whatever else it held (a flag set by some other step) must not come back under a new id.
     if (!isGone(error)) throw error;
-    await startSession(manager, exchange, session.data);
+    await startSession(manager, exchange, cartKept(session.data, loggedIn));
   }
 }
 

@@ -152,9 +152,7 @@ export class SessionManager<Data extends object = DefaultSessionData> {
 
   load(ctx: SessionContext, id: string): Promise<Session<Data>> {
     return this.#life.run(async () => {
-      const idBytes = parseSessionId(id);
-      if (!idBytes) throw new SessionNotFoundError('not a session id');
-      const { key, record } = await this.#read.liveRecord(idBytes);
+      const { key, record } = await this.#read.liveRecord(id); // not an id at all: not found, before any store is asked
       return this.#read.sessionOf<Data>(key, record, null);
     });
   }
@@ -235,7 +233,7 @@ export class SessionManager<Data extends object = DefaultSessionData> {
   /** The value under `key` (a private copy); ERR_SESSION_KEY_NOT_FOUND if the session has no such key. */
   get<K extends DataKey<Data>>(id: string, key: K): Promise<Data[K]> {
     return this.#life.run(async () => {
-      const { record } = await this.#read.liveRecord(parseSessionId(id));
+      const { record } = await this.#read.liveRecord(id);
       if (!Object.prototype.hasOwnProperty.call(record.data, key)) throw new SessionKeyNotFoundError(String(key));
       return copyValue(record.data[key]) as Data[K];
     });
@@ -310,11 +308,9 @@ export class SessionManager<Data extends object = DefaultSessionData> {
   setCookie(ctx: SessionContext, session: Session<Data>): Promise<void> {
     return this.#life.run(async () => {
       const sink = cookieSink(ctx, 'setCookie', true)!;
-      const idBytes = parseSessionId(session?.id);
-      const state = session instanceof Session ? sessionState(session) : undefined;
-      if (!idBytes || !state) throw new SessionNotFoundError('setCookie needs a session from this manager');
+      const state = writableState(session);
       const expiresAt = sessionExpiresAtMs(session);
-      await issueCookie(this.#engine, sink, idBytes, expiresAt, state.base.version);
+      await issueCookie(this.#engine, sink, parseSessionId(state.base.id)!, expiresAt, Math.max(state.base.version, state.token?.version ?? 0));
       state.cookieExpiresAt = expiresAt;
     });
   }
@@ -385,7 +381,11 @@ export class SessionManager<Data extends object = DefaultSessionData> {
 
   /** Live sessions of one user (at most `limit`, default 1000). */
   listForUser(userId: string, options: { limit?: number } = {}): Promise<Session<Data>[]> {
-    return this.#life.run(() => this.#users.list<Data>(userId, options.limit ?? DEFAULT_LIST_LIMIT));
+    return this.#life.run(async () => {
+      const limit = options?.limit ?? DEFAULT_LIST_LIMIT;
+      if (!Number.isSafeInteger(limit) || limit <= 0) throw new SessionDataError(`listForUser(userId, { limit }): limit must be a positive integer; received ${String(limit)}`);
+      return this.#users.list<Data>(userId, limit);
+    });
   }
 
   /** Destroys every session of the user except `except` (an id). Resolves to the number destroyed. ("Log out everywhere".) */
@@ -420,8 +420,7 @@ export class SessionManager<Data extends object = DefaultSessionData> {
       const record = await this.#read.recordAt(state.key as TierKey, state.base.version);
       return record ? { key: state.key, record } : null;
     }
-    const idBytes = parseSessionId(typeof ref === 'string' ? ref : ref?.id);
-    return idBytes ? this.#read.locate(idBytes) : null;
+    return this.#read.locateId(typeof ref === 'string' ? ref : ref?.id);
   }
 }
 

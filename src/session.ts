@@ -202,20 +202,24 @@ export function metaOf(session: MetaFields): MetaFields {
   return { userId: session.userId, tenantId: session.tenantId, ipAddress: session.ipAddress, userAgent: session.userAgent };
 }
 
-/** Diffs `data` and `meta` (what a save is writing) against the record it was read from. */
-export function changesOf(data: DataRecord, meta: MetaFields, base: OpenRecord): SessionChanges {
-  const baseData = base.data;
+/** The keys `data` set (with their values) or removed, compared with `baseData`. */
+export function dataChanges(data: DataRecord, baseData: DataRecord): Pick<SessionChanges, 'set' | 'deleted'> {
   const set = new Map<string, unknown>();
   for (const key of Object.keys(data)) {
     const value = data[key];
     if (!Object.prototype.hasOwnProperty.call(baseData, key) || !sameValue(baseData[key], value)) set.set(key, value);
   }
   const deleted = Object.keys(baseData).filter((key) => !Object.prototype.hasOwnProperty.call(data, key));
+  return { set, deleted };
+}
+
+/** Diffs `data` and `meta` (what a save is writing) against the record it was read from. */
+export function changesOf(data: DataRecord, meta: MetaFields, base: OpenRecord): SessionChanges {
   const fields: Record<string, string | null> = {};
   for (const name of META_FIELDS) {
     if (base[name] !== meta[name]) fields[name] = meta[name];
   }
-  return { set, deleted, fields };
+  return { ...dataChanges(data, base.data), fields };
 }
 
 /** One object's changes on top of a fresher record's data: a new object (the fresher snapshot is shared and is not touched). */

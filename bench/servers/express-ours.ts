@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { sessionMiddleware } from '../../src/http/express.ts';
 import { createSessionManager } from '../../src/index.ts';
+import { addToCart } from './cart.ts';
 import { announce, DEMO_PASSWORD } from './listening.ts';
 
 const require = createRequire(import.meta.url);
@@ -40,9 +41,16 @@ app.get('/profile', (req: Req, res: Res) => {
 
 app.post('/cart/items', (req: Req, res: Res) => {
   if (!req.session.data.user_id) return res.status(401).json({ error: 'not logged in' });
-  const cart = [...(req.session.data.cart ?? []), String(req.body?.productId ?? 'sku')].slice(-20);
-  req.session.data.cart = cart;
-  res.json({ items: cart.length });
+  const outcome = addToCart(req.session.data.cart, req.body);
+  if (outcome.status !== 200) return res.status(outcome.status).json({ error: outcome.error });
+  req.session.data.cart = outcome.items;
+  res.json({ items: outcome.items });
+});
+
+app.delete('/cart', (req: Req, res: Res) => {
+  if (!req.session.data.user_id) return res.status(401).json({ error: 'not logged in' });
+  delete req.session.data.cart;
+  res.json({ items: [] });
 });
 
 const server: Server = app.listen(0, '127.0.0.1', () => announce((server.address() as { port: number }).port));

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
+import { addToCart } from './cart.ts';
 import { sessionPlugin, type RequestSession } from '../../src/http/fastify.ts';
 import { createSessionManager } from '../../src/index.ts';
 import { announce, DEMO_PASSWORD } from './listening.ts';
@@ -36,10 +37,17 @@ app.get('/profile', async (request, reply) => {
 app.post('/cart/items', async (request, reply) => {
   const session = sessionOf(request);
   if (!session.data.user_id) return reply.code(401).send({ error: 'not logged in' });
-  const productId = String((request.body as { productId?: unknown } | undefined)?.productId ?? 'sku');
-  const cart = [...((session.data.cart as string[] | undefined) ?? []), productId].slice(-20);
-  session.data.cart = cart;
-  return { items: cart.length };
+  const outcome = addToCart(session.data.cart, request.body);
+  if (outcome.status !== 200) return reply.code(outcome.status).send({ error: outcome.error });
+  session.data.cart = outcome.items;
+  return { items: outcome.items };
+});
+
+app.delete('/cart', async (request, reply) => {
+  const session = sessionOf(request);
+  if (!session.data.user_id) return reply.code(401).send({ error: 'not logged in' });
+  delete session.data.cart;
+  return { items: [] };
 });
 
 await app.listen({ host: '127.0.0.1', port: 0 });

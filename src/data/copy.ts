@@ -32,7 +32,8 @@ function copyArray(array: readonly unknown[]): unknown[] {
 function copyObject(object: DataRecord): DataRecord {
   // Spread defines own properties (an own `__proto__` key stays a key, never a prototype).
   const copy: DataRecord = { ...object };
-  for (const key in copy) {
+  // Own keys only (for…in would also visit enumerable keys someone added to Object.prototype).
+  for (const key of Object.keys(copy)) {
     const item = copy[key];
     if (typeof item === 'object' && item !== null) {
       if (key === '__proto__') Object.defineProperty(copy, key, { value: copyValue(item), enumerable: true, writable: true, configurable: true });

@@ -132,6 +132,19 @@ function wellFormed(text: string): string {
   return checked.isWellFormed() ? text : checked.toWellFormed();
 }
 
+/**
+ * A string's heap cost, given its UTF-8 length: V8 keeps it one byte per
+ * character when every character is Latin-1, two otherwise; ASCII (UTF-8
+ * length equal to its length) is the one case known to be one-byte without a
+ * scan, so anything else is counted as two (an upper bound).
+ */
+export function stringHeapBytes(text: string, utf8Bytes: number): number {
+  return HEAP.string + align8(utf8Bytes === text.length ? text.length : 2 * text.length);
+}
+
+/** Heap bytes of a user or tenant tag a record holds (32 hex characters). */
+export const TAG_HEAP_BYTES = HEAP.string + 32;
+
 function isSmi(n: number): boolean {
   return (n | 0) === n && !Object.is(n, -0);
 }
@@ -160,7 +173,7 @@ class Walk {
       case 'string': {
         const text = wellFormed(value);
         const bytes = Buffer.byteLength(text, 'utf8');
-        this.#add(strHeader(bytes) + bytes, HEAP.string + align8(bytes === text.length ? text.length : 2 * text.length), path);
+        this.#add(strHeader(bytes) + bytes, stringHeapBytes(text, bytes), path);
         return text;
       }
       case 'number':
@@ -290,7 +303,7 @@ export function metaSizes(fields: MetaForSize): { encodedBytes: number; heapByte
     }
     const bytes = Buffer.byteLength(text, 'utf8');
     encoded += strHeader(bytes) + bytes;
-    heap += HEAP.string + align8(bytes === text.length ? text.length : 2 * text.length);
+    heap += stringHeapBytes(text, bytes);
   }
   return { encodedBytes: encoded, heapBytes: heap };
 }
@@ -309,7 +322,7 @@ export function measureDecoded(value: unknown): { heapBytes: number } {
 function measureInto(value: unknown, into: { heapBytes: number }, depth: number): void {
   switch (typeof value) {
     case 'string':
-      into.heapBytes += HEAP.string + align8(value.length);
+      into.heapBytes += stringHeapBytes(value, Buffer.byteLength(value, 'utf8'));
       return;
     case 'number':
       if (!isSmi(value)) into.heapBytes += HEAP.heapNumber;

@@ -14,6 +14,7 @@ import { parseFields, parseJson } from './body.ts';
 import { responseForError } from './errors-to-status.ts';
 import { RequestAbortedError } from './http-error.ts';
 import type { ResolvedAdapterOptions } from './options.ts';
+import { appendReplacing } from './set-cookies.ts';
 
 export type ResponseHeaders = Readonly<Record<string, string>>;
 
@@ -120,7 +121,7 @@ export class ExchangeContext implements SessionContext {
   }
 
   appendSetCookie(value: string): void {
-    (this.setCookies ??= []).push(value);
+    appendReplacing((this.setCookies ??= []), value);
   }
 }
 

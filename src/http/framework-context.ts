@@ -13,27 +13,7 @@
  * other, and the last one issued wins.
  */
 import type { SessionContext } from './context.ts';
-
-/** "name|path|domain" of a Set-Cookie value: what a browser keys a cookie by. */
-function cookieIdentity(setCookie: string): string {
-  const semicolon = setCookie.indexOf(';');
-  const eq = setCookie.indexOf('=');
-  let end = semicolon === -1 ? setCookie.length : semicolon;
-  if (eq !== -1 && eq < end) end = eq;
-  const name = setCookie.slice(0, end).trim();
-  let path = '';
-  let domain = '';
-  if (semicolon !== -1) {
-    for (const attribute of setCookie.slice(semicolon + 1).split(';')) {
-      const at = attribute.indexOf('=');
-      if (at === -1) continue;
-      const key = attribute.slice(0, at).trim().toLowerCase();
-      if (key === 'path') path = attribute.slice(at + 1).trim();
-      else if (key === 'domain') domain = attribute.slice(at + 1).trim().toLowerCase().replace(/^\./, '');
-    }
-  }
-  return `${name}|${path}|${domain}`;
-}
+import { appendReplacing } from './set-cookies.ts';
 
 export abstract class FrameworkContext implements SessionContext {
   readonly cookieHeader: string | undefined;
@@ -78,16 +58,7 @@ export abstract class FrameworkContext implements SessionContext {
   }
 
   appendSetCookie(value: string): void {
-    const cookies = (this.#setCookies ??= []);
-    const identity = cookieIdentity(value);
-    for (let i = 0; i < cookies.length; i++) {
-      if (cookieIdentity(cookies[i] as string) === identity) {
-        // The later value replaces the earlier one, and moves to the end: the order they were issued in.
-        cookies.splice(i, 1);
-        break;
-      }
-    }
-    cookies.push(value);
+    appendReplacing((this.#setCookies ??= []), value);
   }
 
   /** The Set-Cookie values to send, one per cookie, in the order issued; null when none was issued. */

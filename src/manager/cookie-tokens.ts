@@ -28,6 +28,8 @@ export async function openCookieValue(engine: Engine, value: string, homeKey: (i
   const opened = await engine.sealer.open('cookie', sealed, engine.cookieAd);
   const payload = opened && decodeTokenPayload(opened.plaintext);
   if (!payload) return null;
-  const key = engine.ring.entries.length === 1 ? storeKeyBinary(engine.ring.current, payload.idBytes) : await homeKey(payload.idBytes, payload.version);
+  // One key: its store key. Several (a rotation): the one holding the session, found by looking, which an expired token never gets to cause.
+  const single = engine.ring.entries.length === 1 || payload.expiresAt <= engine.now();
+  const key = single ? storeKeyBinary(engine.ring.current, payload.idBytes) : await homeKey(payload.idBytes, payload.version);
   return TokenClaims.of(key, payload.expiresAt, payload.version, opened.stale);
 }

@@ -32,8 +32,13 @@ const EXPIRED_COOKIE: Candidate = { kind: 'expired-cookie' };
 const MISSING: Candidate = { kind: 'missing' };
 const EXPIRED: Candidate = { kind: 'expired' };
 
+/** Ids whose store key is remembered (about 150 bytes each): the hot sessions an application reads by id. */
+const ID_KEYS = 4096;
+
 export class ReadPath {
   readonly #engine: Engine;
+  /** id text -> its store key under the current key, for the most recent ids (insertion order; the oldest goes). */
+  readonly #idKeys = new Map<string, StoreKey>();
   readonly #homeKey: (idBytes: Buffer, version: number) => Promise<StoreKey>;
 
   constructor(engine: Engine) {
@@ -112,7 +117,9 @@ export class ReadPath {
       if (verified) tokens.remember(value, claims); // a replayed expired token costs no AEAD either
       return EXPIRED_COOKIE;
     }
-    const record = this.#engine.store.peek(claims.key, claims.version) ?? (await this.#engine.store.find(claims.key, claims.version));
+    const store = this.#engine.store;
+    const peeked = store.peek(claims.key, claims.version);
+    const record = peeked !== undefined ? peeked : await store.find(claims.key, claims.version);
     // Remembered with the record's own key string: the map then holds no copy of it.
     if (verified) claims = tokens.remember(value, record === null ? claims : claims.withKey(record.key));
     return this.#judge(claims, record, this.#engine.now());
@@ -124,12 +131,37 @@ export class ReadPath {
     return { kind: 'live', key: claims.key, record, claims };
   }
 
+  /**
+   * The record of an id given as text (load, get, update, … by id). Its
+   * store key is remembered for the most recent ids: parsing the id and
+   * hashing it costs a few hundred ns, which a hot session read by id pays on
+   * every call otherwise. With several ring keys (a rotation) each call
+   * looks, as locate() does.
+   */
+  async locateId(id: unknown, minVersion = 0): Promise<KeyedOpenRecord | null> {
+    if (this.#engine.ring.entries.length !== 1) {
+      const idBytes = parseSessionId(id);
+      return idBytes ? this.locate(idBytes, minVersion) : null;
+    }
+    let key = typeof id === 'string' ? this.#idKeys.get(id) : undefined;
+    if (key === undefined) {
+      const idBytes = parseSessionId(id);
+      if (!idBytes) return null;
+      key = storeKeyBinary(this.#engine.ring.current, idBytes);
+      if (this.#idKeys.size >= ID_KEYS) this.#idKeys.delete(this.#idKeys.keys().next().value!);
+      this.#idKeys.set(id as string, key);
+    }
+    const record = await this.recordAt(key, minVersion);
+    return record ? { key, record } : null;
+  }
+
   /** The record of an id: under the current key's store key, or (after a rotation) a previous key's, in ring order. */
   async locate(idBytes: Buffer, minVersion = 0): Promise<KeyedOpenRecord | null> {
     const store = this.#engine.store;
     for (const entry of this.#engine.ring.entries) {
       const key = storeKeyBinary(entry as KeyEntry, idBytes);
-      const record = store.peek(key, minVersion) ?? (await store.find(key, minVersion));
+      const peeked = store.peek(key, minVersion);
+      const record = peeked !== undefined ? peeked : await store.find(key, minVersion);
       if (record) return { key, record };
     }
     return null;
@@ -141,9 +173,9 @@ export class ReadPath {
     return found?.key ?? storeKeyBinary(this.#engine.ring.current, idBytes);
   }
 
-  /** The live record of an id, or the seed's errors. */
-  async liveRecord(idBytes: Buffer | null): Promise<KeyedOpenRecord> {
-    const located = idBytes ? await this.locate(idBytes) : null;
+  /** The live record of an id given as text, or the seed's errors. */
+  async liveRecord(id: unknown): Promise<KeyedOpenRecord> {
+    const located = await this.locateId(id);
     if (!located) throw new SessionNotFoundError();
     if (!isLive(located.record, this.#engine.now())) throw new SessionExpiredError();
     return located;
@@ -152,11 +184,28 @@ export class ReadPath {
   /** The current record under a known key (no hashing), or null. */
   async recordAt(key: StoreKey, minVersion: number): Promise<OpenRecord | null> {
     const store = this.#engine.store;
-    return store.peek(key, minVersion) ?? store.find(key, minVersion);
+    const peeked = store.peek(key, minVersion);
+    return peeked !== undefined ? peeked : store.find(key, minVersion);
   }
 
   sessionOf<Data extends object>(key: StoreKey, record: OpenRecord, token: TokenClaims | null): Session<Data> {
     return new Session<Data>(key, record, token);
+  }
+
+  /**
+   * The record version the ctx's cookie says its client has seen for the
+   * session under `key` (0 when no verified value of it names that
+   * session): what a write on its behalf must read at least.
+   */
+  cookieVersionFor(ctx: SessionContext, key: StoreKey): number {
+    const header = ctx.cookieHeader;
+    if (typeof header !== 'string' || header.length === 0) return 0;
+    let version = 0;
+    for (const value of this.#engine.cookies.valuesIn(header)) {
+      const claims = this.#engine.tokens.get(value);
+      if (claims !== undefined && claims.key === key && claims.version > version) version = claims.version;
+    }
+    return version;
   }
 
   /** A fresh cookie went to a client: the values of its Cookie header that name this session are marked re-issued (see sliding-expiry.ts). */

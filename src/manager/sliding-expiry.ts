@@ -34,9 +34,14 @@ export class SlidingExpiry {
     this.#read = read;
   }
 
-  /** True when a cookie (or record) last extended to `basis` is older than touchThreshold. */
-  #due(basis: number, now: number): boolean {
-    return now - (basis - this.#engine.config.sessionLifetime) >= this.#engine.config.touchThreshold;
+  /**
+   * True when a cookie (or record) last extended to `basis` is older than
+   * touchThreshold, and can still be extended: one that already runs to the
+   * absolute lifetime never is (it was capped, so its issue time is not
+   * basis - sessionLifetime, and no refresh could move it).
+   */
+  #due(basis: number, absoluteExpiresAt: number, now: number): boolean {
+    return basis < absoluteExpiresAt && now - (basis - this.#engine.config.sessionLifetime) >= this.#engine.config.touchThreshold;
   }
 
   /** Whether refresh would do anything now (see SessionManager.refreshDue). */
@@ -50,7 +55,7 @@ export class SlidingExpiry {
 
   /** Due by the cookie's (or record's) expiry, and not already answered by a cookie re-issued for the same token. */
   #dueFor(state: SessionState, recordExpiresAt: number, now: number): boolean {
-    if (!this.#due(state.cookieExpiresAt ?? recordExpiresAt, now)) return false;
+    if (!this.#due(state.cookieExpiresAt ?? recordExpiresAt, state.base.absoluteExpiresAt, now)) return false;
     const token = state.token;
     return !(token !== null && state.cookieExpiresAt === token.expiresAt && token.reissuedWithin(now, this.#engine.config.touchThreshold));
   }
@@ -64,31 +69,32 @@ export class SlidingExpiry {
       const recordExpiresAt = sessionExpiresAtMs(session);
       if (!this.#dueFor(state, recordExpiresAt, now)) return; // the hot path: a cookie issued less than touchThreshold ago
       const basis = state.cookieExpiresAt ?? recordExpiresAt;
-      const expiresAt = await this.#slide(sink, state.key, session.id, recordExpiresAt, basis, state.base.absoluteExpiresAt, state.base.version, now);
+      // Noted before anything awaits: the same cookie on requests already in flight (a page's parallel fetches) must not each get one.
+      if (sink) state.token?.noteReissued(now);
+      // The cookie carries at least the version its client had seen (a copy read by id may be older), and the id of the record touched.
+      const version = Math.max(state.base.version, state.token?.version ?? 0);
+      const expiresAt = await this.#slide(sink, state.key, state.base.id, recordExpiresAt, basis, state.base.absoluteExpiresAt, version, now);
       if (expiresAt !== null) {
         session.expiresAt = new Date(expiresAt);
-        if (sink) {
-          state.cookieExpiresAt = expiresAt;
-          state.token?.noteReissued(now);
-        }
+        if (sink) state.cookieExpiresAt = expiresAt;
       }
       return;
     }
     const id = typeof ref === 'string' ? ref : ref?.id;
-    const idBytes = parseSessionId(id);
-    const located = idBytes ? await this.#read.locate(idBytes) : null;
-    if (!idBytes || !located) throw new SessionNotFoundError();
+    const located = await this.#read.locateId(id);
+    if (!located) throw new SessionNotFoundError();
     const { key, record } = located;
     if (!isLive(record, now)) throw new SessionExpiredError();
     const cookie = ctx ? await this.#cookieClaimsFor(ctx, key) : null;
     if (cookie?.reissuedWithin(now, this.#engine.config.touchThreshold)) return;
-    const expiresAt = await this.#slide(sink, key, record.id, record.expiresAt, cookie?.expiresAt ?? record.expiresAt, record.absoluteExpiresAt, record.version, now);
-    if (expiresAt !== null && sink) cookie?.noteReissued(now);
+    if (sink) cookie?.noteReissued(now);
+    const version = Math.max(record.version, cookie?.version ?? 0);
+    await this.#slide(sink, key, record.id, record.expiresAt, cookie?.expiresAt ?? record.expiresAt, record.absoluteExpiresAt, version, now);
   }
 
   /** The decision once due: touches the record if that gains touchThreshold, re-issues the cookie. Returns the record's expiry after it, or null. */
   async #slide(sink: SessionContext | null, key: TierKey, id: string, recordExpiresAt: number, basis: number, absoluteExpiresAt: number, version: number, now: number): Promise<number | null> {
-    if (!this.#due(basis, now)) return null;
+    if (!this.#due(basis, absoluteExpiresAt, now)) return null;
     const { sessionLifetime, touchThreshold } = this.#engine.config;
     const target = Math.min(now + sessionLifetime, absoluteExpiresAt);
     if (target <= basis && target <= recordExpiresAt) return null; // at the absolute cap: nothing can move

@@ -14,11 +14,11 @@
  *   version it read, and a missing record is final.
  */
 import { storeKeyBinary } from '../crypto/aead.ts';
-import { copyValue } from '../data/copy.ts';
+import { copyData, copyValue } from '../data/copy.ts';
 import { prepareValue } from '../data/storable.ts';
 import { SessionConflictError, SessionExpiredError, SessionNotFoundError, SessionStoreError } from '../errors.ts';
 import type { SessionContext } from '../http/context.ts';
-import { applyChanges, changesOf, metaOf, Session, sessionDataToSave, sessionExpiresAtMs, sessionState, sessionWrote, type MetaFields, type SessionState } from '../session.ts';
+import { applyChanges, changesOf, dataChanges, metaOf, Session, sessionDataToSave, sessionExpiresAtMs, sessionState, sessionWrote, type MetaFields, type SessionState } from '../session.ts';
 import type { DataRecord } from '../session-data.ts';
 import type { StoreKey } from '../stores/store.ts';
 import { isLive, type OpenRecord } from '../tier/open-record.ts';
@@ -92,8 +92,8 @@ export class WritePath {
         const recordMeta: RecordMeta = { id: session.id, createdAt: original.createdAt, updatedAt: now, absoluteExpiresAt: original.absoluteExpiresAt, ...written };
         const stored = await this.#engine.store.update(state.key, version, draftOf(this.#engine, recordMeta, data, expiresAt));
         if (stored) {
-          sessionWrote(session, stored, merged);
-          if (sink) await this.issueFor(sink, session.id, stored, state, state.key);
+          this.#afterSave(session, stored, merged, prepared.value);
+          if (sink) await this.issueFor(sink, state.base.id, stored, state, state.key);
           return;
         }
         // Someone else wrote first (or destroyed it). Merge our changes onto what is there now.
@@ -112,6 +112,25 @@ export class WritePath {
   }
 
   /**
+   * The object after its save: its record is the one stored. After a merge
+   * its data becomes the stored data (others' keys included), with the
+   * changes the application made while the save was in flight applied on
+   * top: they belong to the next save, and must not be lost.
+   */
+  #afterSave(session: Session<object>, stored: OpenRecord, merged: boolean, written: DataRecord): void {
+    if (!merged) {
+      sessionWrote(session, stored, false);
+      return;
+    }
+    const current = sessionDataToSave(session);
+    const inFlight = current !== null && typeof current === 'object' && current !== written ? dataChanges(current as DataRecord, written) : null;
+    sessionWrote(session, stored, true);
+    if (inFlight && (inFlight.set.size > 0 || inFlight.deleted.length > 0)) {
+      session.data = applyChanges(copyData(stored.data), { ...inFlight, fields: {} }) as Partial<object>;
+    }
+  }
+
+  /**
    * A save must not revive a session past its lifetime. The object's own
    * expiry settles it in the usual case; only when it says "expired" is the
    * store asked, since another request may have extended it meanwhile.
@@ -125,22 +144,34 @@ export class WritePath {
     if (!isLive(record, now)) throw new SessionExpiredError();
   }
 
-  /** Read-modify-write of one session's data under the per-key writer lock, retried on CAS conflicts. */
+  /**
+   * Read-modify-write of one session's data under the per-key writer lock,
+   * retried on CAS conflicts. Read at least as new as the version the ctx's
+   * cookie names (the client's own writes, made through any node). A change
+   * that turns out to change nothing is confirmed against the shared store
+   * before it is acknowledged: a copy cached up to staleMs ago may lack a key
+   * another node has just set, and a delete of it must not be a silent no-op.
+   */
   async modify<T>(id: string, sink: SessionContext | null, change: (data: DataRecord, current: OpenRecord) => DataChange<T> | Promise<DataChange<T>>): Promise<T> {
-    const idBytes = parseSessionId(id);
-    const located = idBytes ? await this.#read.locate(idBytes) : null;
-    if (!idBytes || !located) throw new SessionNotFoundError();
+    const located = await this.#read.locateId(id);
+    if (!located) throw new SessionNotFoundError();
     const key = located.key;
+    let minVersion = sink ? this.#read.cookieVersionFor(sink, key) : 0;
     return this.#engine.writers.run(key, async () => {
       for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-        const current = await this.#read.recordAt(key, 0);
+        const current = await this.#read.recordAt(key, minVersion);
         if (!current || current.id !== id) throw new SessionNotFoundError();
         const now = this.#engine.now();
         if (!isLive(current, now)) throw new SessionExpiredError();
         // A shallow copy: the change replaces or removes top-level keys; the values it keeps are the shared snapshot's, never mutated.
         const data: DataRecord = { ...current.data };
         const { changed, result } = await change(data, current);
-        if (!changed) return result;
+        if (!changed) {
+          // cachedAt 0: the cache backend, whose copy is the truth. Otherwise ask the store once for anything newer.
+          if (current.cachedAt === 0 || minVersion > current.version) return result;
+          minVersion = current.version + 1;
+          continue;
+        }
         const meta: RecordMeta = { ...metaOfRecord(current), updatedAt: now };
         const expiresAt = this.#expiryAt(now, current.absoluteExpiresAt);
         const stored = await this.#engine.store.update(key, current.version, draftOf(this.#engine, meta, prepareSessionData(this.#engine, data, meta), expiresAt));
@@ -148,6 +179,7 @@ export class WritePath {
           if (sink) await this.issueFor(sink, id, stored, undefined, key);
           return result;
         }
+        minVersion = 0; // the refused write dropped the cached copy: the next read asks the store
         await backoff(attempt);
       }
       throw new SessionConflictError();
@@ -164,9 +196,9 @@ export class WritePath {
         delete data[key];
         return { changed: true, result: undefined };
       }
-      // Checked now, and what the caller gets back is theirs: the stored copy is made when the record is prepared.
-      prepareValue(next, `data[${JSON.stringify(key)}]`, this.#engine.config.maxDataBytes);
-      Object.defineProperty(data, key, { value: next, enumerable: true, writable: true, configurable: true });
+      // Checked now, and stored as the copy the check made: what the caller gets back is theirs to change.
+      const stored = prepareValue(next, `data[${JSON.stringify(key)}]`, this.#engine.config.maxDataBytes).value;
+      Object.defineProperty(data, key, { value: stored, enumerable: true, writable: true, configurable: true });
       return { changed: true, result: next };
     });
   }

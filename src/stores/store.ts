@@ -1,7 +1,10 @@
 /**
- * The SessionStore contract. Every backend (cache, filesystem, database) and
- * the write-through cache layer implement it, and test/stores/contract.ts
- * runs one shared suite against each.
+ * The SessionStore contract: the persistent stores (filesystem, database)
+ * implement it, and test/stores/contract.ts runs one shared suite against
+ * each. The manager does not talk to them directly: the in-process tier in
+ * front of them (tier/sealed-store.ts, a RecordStore of open records) does,
+ * sealing records at this boundary; the `cache` backend is a RecordStore of
+ * its own (tier/memory-store.ts) with nothing behind it.
  *
  * Stores move opaque bytes under an opaque key. They never see session ids,
  * plaintext or keys: `key` is a keyed hash of the id, `sealed` is AEAD
@@ -45,7 +48,7 @@ export interface KeyedRecord {
 }
 
 export interface SessionStore {
-  /** Short name for messages and benchmarks: 'cache', 'filesystem', 'database', 'cached(filesystem)'. */
+  /** Short name for messages and benchmarks: 'filesystem', 'database'. */
   readonly name: string;
 
   /** Called once before use: creates what is missing and proves the store is reachable (ERR_SESSION_STORE otherwise). */

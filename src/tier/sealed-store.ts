@@ -21,11 +21,12 @@
  * - A record that does not open (corrupt, foreign, moved to another key, or
  *   sealed with a key no longer in the ring) reads as missing and is reported.
  */
+import { LRUCache } from 'lru-cache';
 import { decodeRecord, encodeRecord } from '../codec.ts';
 import type { Sealer } from '../crypto/sealer.ts';
 import { asStoreError, SessionClosedError, SessionStoreError } from '../errors.ts';
 import type { KeyedRecord, RecordWrite, SessionStore, StoreKey, StoredRecord } from '../stores/store.ts';
-import { measureDecoded, metaSizes } from '../data/storable.ts';
+import { measureDecoded, metaSizes, TAG_HEAP_BYTES } from '../data/storable.ts';
 import { openRecord, withExpiry, type KeyedOpenRecord, type OpenRecord, type RecordDraft } from './open-record.ts';
 import type { RecordStore } from './record-store.ts';
 import { RecordTier, type TierStats } from './record-tier.ts';
@@ -37,6 +38,9 @@ export interface SealedRecordStoreOptions {
   readonly now: () => number;
   readonly onError: (error: Error) => void;
 }
+
+/** Keys remembered as missing (about 100 bytes each): enough for the dead cookies a busy server sees within staleMs. */
+const MISSING_ENTRIES = 10_000;
 
 interface InflightRead {
   promise: Promise<OpenRecord | null>;
@@ -65,6 +69,13 @@ export class SealedRecordStore implements RecordStore {
   readonly #now: () => number;
   readonly #onError: (error: Error) => void;
   readonly #inflight = new Map<TierKey, InflightRead>();
+  /**
+   * Keys known missing (destroyed here, or read as missing), and when: a
+   * dead cookie replayed on every request (a bot, an attacker, a stale tab)
+   * is then answered from memory for staleMs, not with a read of the store
+   * each time. Bounded in entries; a destroyed session cannot come back.
+   */
+  readonly #missing = new LRUCache<TierKey, number>({ max: MISSING_ENTRIES });
   #closed = false;
 
   constructor(backing: SessionStore, sealer: Sealer, options: SealedRecordStoreOptions) {
@@ -85,10 +96,16 @@ export class SealedRecordStore implements RecordStore {
     return this.backing.open();
   }
 
-  peek(key: TierKey, minVersion: number): OpenRecord | undefined {
+  peek(key: TierKey, minVersion: number): OpenRecord | null | undefined {
     if (this.#closed) return undefined; // find() says why
-    const cached = this.#tier.get(key);
-    if (cached !== undefined && cached.version >= minVersion && this.#now() - cached.cachedAt < this.#staleMs) return cached;
+    const cached = this.#tier.peek(key);
+    if (cached !== undefined) {
+      if (cached.version < minVersion || this.#now() - cached.cachedAt >= this.#staleMs) return undefined;
+      // Counted (and promoted) only when served: a copy refused as stale or older is a miss.
+      return this.#tier.get(key);
+    }
+    const missingAt = this.#missing.get(key);
+    if (missingAt !== undefined && this.#now() - missingAt < this.#staleMs) return null;
     return undefined;
   }
 
@@ -108,7 +125,7 @@ export class SealedRecordStore implements RecordStore {
         const hex = hexOf(key);
         const stored = await this.backing.find(hex, minVersion).catch(storeFailure('find'));
         const record = stored && (await this.#openStored(key, hex, stored));
-        if (!read.invalidated && !this.#closed && !(record && this.#tier.set(key, record))) this.#tier.delete(key);
+        if (!read.invalidated && !this.#closed) this.#keepRead(key, record);
         return record;
       } finally {
         if (this.#inflight.get(key) === read) this.#inflight.delete(key);
@@ -116,6 +133,24 @@ export class SealedRecordStore implements RecordStore {
     })();
     this.#inflight.set(key, read);
     return read.promise;
+  }
+
+  /**
+   * What a read-through saw, kept unless the tier already holds something
+   * newer: reads of one key can overlap (one that asked for a newer version
+   * does not wait for an older one), and the older answer must not replace
+   * the newer.
+   */
+  #keepRead(key: TierKey, record: OpenRecord | null): void {
+    const held = this.#tier.peek(key);
+    if (record === null) {
+      if (held === undefined) this.#missing.set(key, this.#now());
+      else this.#tier.delete(key);
+      return;
+    }
+    this.#missing.delete(key);
+    if (held !== undefined && held.version > record.version) return;
+    if (!this.#tier.set(key, record)) this.#tier.delete(key);
   }
 
   /** Opens and decodes a stored record; null (reported) when it does not open under this key. */
@@ -127,7 +162,7 @@ export class SealedRecordStore implements RecordStore {
       return null;
     }
     const data = measureDecoded(fields.data);
-    const heapBytes = metaSizes(fields).heapBytes + data.heapBytes;
+    const heapBytes = metaSizes(fields).heapBytes + data.heapBytes + (stored.userTag === null ? 0 : TAG_HEAP_BYTES);
     return openRecord(
       key,
       { ...fields, expiresAt: stored.expiresAt, userTag: stored.userTag, heapBytes },
@@ -191,6 +226,7 @@ export class SealedRecordStore implements RecordStore {
 
   /** Keeps what was just written. A record too large for the tier is not cached, and the older copy is dropped: it is stale now. */
   #cache(key: TierKey, record: OpenRecord): OpenRecord {
+    this.#missing.delete(key);
     if (this.#closed || !this.#tier.set(key, record)) this.#tier.delete(key);
     return record;
   }
@@ -215,7 +251,14 @@ export class SealedRecordStore implements RecordStore {
   }
 
   delete(key: TierKey): Promise<void> {
-    return this.#mutate(key, () => this.backing.delete(hexOf(key)), () => this.#tier.delete(key));
+    return this.#mutate(
+      key,
+      () => this.backing.delete(hexOf(key)),
+      () => {
+        this.#tier.delete(key);
+        this.#missing.set(key, this.#now());
+      },
+    );
   }
 
   async deleteExpired(now: number): Promise<number> {
@@ -240,6 +283,7 @@ export class SealedRecordStore implements RecordStore {
   async close(): Promise<void> {
     this.#closed = true;
     this.#tier.clear();
+    this.#missing.clear();
     await this.backing.close();
   }
 }

@@ -14,8 +14,9 @@
  * keyed by the 119-character value itself hashes it on every request (the
  * value is a new string each time), which measured about 200 ns, a tenth of
  * what the whole engine costs a cache hit. Two remembered tokens whose
- * nonces give the same number are a one-in-a-billion event; the older one
- * is then forgotten, and verified again when it is next seen.
+ * nonces give the same number are rare (with the default 131 072 tokens,
+ * about eight such pairs are expected among them: n² / 2³¹) and harmless:
+ * the older one is forgotten, and verified again when it is next seen.
  */
 import type { TierKey as StoreKey } from './tier-key.ts';
 

@@ -113,3 +113,40 @@ describe('concurrent writers never lose each other', () => {
     await manager.close();
   });
 });
+
+describe('a save that had to merge', () => {
+  it('keeps the changes the application made while it was in flight, for the next save', async () => {
+    const clock = new FakeClock();
+    const encryptionKey = testKey();
+    const store = new (class extends SharedMemoryStore {
+      gate: Promise<void> | undefined;
+      entered: (() => void) | undefined;
+      override async update(key: string, version: number, write: Parameters<SharedMemoryStore['update']>[2]): Promise<boolean> {
+        if (this.gate) {
+          const gate = this.gate;
+          this.gate = undefined;
+          this.entered?.();
+          await gate;
+        }
+        return super.update(key, version, write);
+      }
+    })();
+    const a = nodeOver(store, { encryptionKey, now: clock.read, cache: { staleMs: 0 } });
+    const b = nodeOver(store, { encryptionKey, now: clock.read, cache: { staleMs: 0 } });
+    const session = await a.create(context());
+    session.data.mine = 1;
+    let release!: () => void;
+    store.gate = new Promise((resolve) => (release = resolve));
+    const entered = new Promise<void>((resolve) => (store.entered = resolve));
+    const saving = a.save(null, session);
+    await entered;
+    await b.set(session.id, 'theirs', 2); // the save will lose its CAS and merge
+    (session.data as Record<string, unknown>).inFlight = 3; // changed while the save is in flight
+    release();
+    await saving;
+    assert.deepEqual(session.data, { mine: 1, theirs: 2, inFlight: 3 }, 'merged, and the in-flight change kept');
+    assert.deepEqual((await b.load(context(), session.id)).data, { mine: 1, theirs: 2 }, 'the in-flight change is not stored yet');
+    await a.save(null, session);
+    assert.deepEqual((await b.load(context(), session.id)).data, { mine: 1, theirs: 2, inFlight: 3 }, 'the next save writes it');
+  });
+});

@@ -212,3 +212,32 @@ function countTouches(manager: SessionManager): () => number {
   };
   return () => touches;
 }
+
+describe('refresh near the absolute lifetime and under concurrency', () => {
+  it('is not due for a cookie that already runs to the absolute lifetime', async () => {
+    const { manager, clock } = await cacheManager({ sessionLifetime: HOUR, absoluteLifetime: 2 * HOUR, touchThreshold: MINUTE });
+    const { session } = await loggedIn(manager);
+    clock.advance(50 * MINUTE);
+    await manager.set(session.id, 'step', 1, context());
+    clock.advance(40 * MINUTE);
+    const ctx = context();
+    await manager.set(session.id, 'late', true, ctx); // 90 min in: its cookie now runs to the cap (created + 2 h)
+    const current = await manager.getSessionFromCookie(context({ cookieHeader: cookieHeaderFrom(ctx) }));
+    clock.advance(10 * MINUTE);
+    assert.equal(manager.refreshDue(current), false, 'nothing can move: the cache hit stays a cache hit');
+    await manager.close();
+  });
+
+  it('touches once and issues one cookie for parallel requests carrying the same due cookie', async () => {
+    const { manager, clock } = await cacheManager({ sessionLifetime: HOUR, touchThreshold: 5 * MINUTE });
+    const { cookie } = await loggedIn(manager);
+    const touches = countTouches(manager);
+    clock.advance(10 * MINUTE);
+    const contexts = Array.from({ length: 8 }, () => context({ cookieHeader: cookie }));
+    const sessions = await Promise.all(contexts.map((ctx) => manager.getSessionFromCookie(ctx)));
+    await Promise.all(sessions.map((session, i) => manager.refresh(contexts[i]!, session)));
+    assert.equal(touches(), 1);
+    assert.equal(contexts.reduce((n, ctx) => n + ctx.setCookies.length, 0), 1);
+    await manager.close();
+  });
+});

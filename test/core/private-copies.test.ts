@@ -75,4 +75,18 @@ describe('every reader gets a private copy', () => {
     assert.deepEqual((await manager.load(context(), session.id)).data.list, ['saved']);
     await manager.close();
   });
+
+  it('copies own keys only, whatever someone added to Object.prototype', async () => {
+    const { manager, session } = await withSession();
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.injected = { admin: true };
+    try {
+      const loaded = await manager.load(context(), session.id);
+      assert.equal(Object.prototype.hasOwnProperty.call(loaded.data, 'injected'), false);
+      assert.deepEqual(Object.keys(loaded.data).sort(), ['bytes', 'cart', 'profile', 'when']);
+    } finally {
+      delete proto.injected;
+    }
+    await manager.close();
+  });
 });

@@ -46,4 +46,12 @@ describe('sessions of one user', () => {
     await rejectsWithCode(manager.destroyAllForUser(''), 'ERR_SESSION_DATA');
     await manager.close();
   });
+
+  it('refuses a limit that is not a positive integer, rather than listing nothing or everything', async () => {
+    const { manager } = await cacheManager();
+    await manager.create(context({ userId: 'frank' }));
+    for (const limit of [0, -1, 1.5, Number.NaN, '10' as unknown as number]) await rejectsWithCode(manager.listForUser('frank', { limit }), 'ERR_SESSION_DATA');
+    assert.equal((await manager.listForUser('frank', { limit: 1 })).length, 1);
+    await manager.close();
+  });
 });

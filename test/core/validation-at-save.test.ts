@@ -93,6 +93,7 @@ describe('save refuses what it cannot store, and writes nothing', () => {
     mine.data.takeover = true;
     await rejectsWithCode(manager.save(null, mine), 'ERR_SESSION_DATA');
     await rejectsWithCode(manager.regenerate(null, mine), 'ERR_SESSION_DATA');
+    await rejectsWithCode(manager.setCookie(context(), mine), 'ERR_SESSION_DATA');
     assert.deepEqual((await manager.load(context(), victim.id)).data, {});
     await manager.close();
   });

@@ -156,4 +156,44 @@ describe('the sealed tier in front of a persistent store', () => {
     assert.equal(errors.length, 1);
     assert.match(errors[0]!.message, /did not open/);
   });
+
+  it('never puts an older read-through over a newer one that finished first', async () => {
+    const encryptionKey = testKey();
+    const { backing, tier } = layered(60_000, new InstrumentedStore(), encryptionKey);
+    const key = randomTierKey();
+    const writer = layered(60_000, backing, encryptionKey).tier;
+    await writer.insert(key, draft({ data: { v: 1 } }));
+    const old = backing.records.get(hexOf(key))!;
+    // A slow read that will answer with version 1, though the store moves on meanwhile.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const find = backing.find.bind(backing);
+    backing.find = async (k) => {
+      backing.find = find;
+      await gate;
+      return old;
+    };
+    const slow = tier.find(key, 0);
+    await writer.update(key, 1, draft({ data: { v: 2 } }));
+    assert.deepEqual((await tier.find(key, 2))?.data, { v: 2 }, 'a read that needs version 2 reads it');
+    release();
+    assert.deepEqual((await slow)?.data, { v: 1 }, 'the slow read answers what it saw');
+    assert.deepEqual(tier.peek(key, 0)?.data, { v: 2 }, 'and the tier keeps the newer copy');
+  });
+
+  it('answers a key it saw deleted, or read as missing, from memory within staleMs', async () => {
+    const { backing, tier, advance } = layered(1000);
+    const key = randomTierKey();
+    await tier.insert(key, draft());
+    await tier.delete(key);
+    const reads = backing.reads;
+    for (let i = 0; i < 5; i++) assert.equal(await tier.find(key, 3), null, 'a dead cookie replayed: still missing');
+    const never = randomTierKey();
+    assert.equal(await tier.find(never, 1), null);
+    assert.equal(await tier.find(never, 1), null);
+    assert.equal(backing.reads, reads + 1, 'one read of the store in all: for the key never seen');
+    advance(1000);
+    assert.equal(await tier.find(key, 0), null);
+    assert.equal(backing.reads, reads + 2, 'asked again once staleMs has passed');
+  });
 });
