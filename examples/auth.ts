@@ -61,8 +61,8 @@ export function requireSession(manager: SessionManager, handler: SessionHandler,
     // The cache hit, answered synchronously: a cookie this process verified before, naming a live session it
     // holds open (so isValid is true), with nothing for refresh to do. No I/O, no crypto, no promise. Anything
     // else takes the seed's three steps above.
-    const cached = manager.peekSessionFromCookie(exchange.ctx);
-    if (cached !== undefined && !(refresh && manager.refreshDue(cached))) return handler(exchange, cached);
+    const cached = manager.peekSessionFromCookie(exchange.ctx, { refresh });
+    if (cached !== undefined) return handler(exchange, cached);
     return seedMiddleware(exchange);
   };
 }

@@ -184,6 +184,17 @@ try {
   }
   const ratio = median(results.get('Galera, 3 nodes')!.map((o) => o.opsPerSecond)) / median(results.get('single MariaDB')!.map((o) => o.opsPerSecond));
   console.log(`# Galera / single: ${ratio.toFixed(2)}x`);
+  // For `npm run bench` (bench/cases/galera.ts): the per-round figures, on one line.
+  const perRound = (name: Target) => results.get(name)!.map((o) => Math.round(o.opsPerSecond));
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({
+      measurements: [
+        { id: 'galera.update.single', label: 'a single MariaDB, two app nodes', values: perRound('single MariaDB') },
+        { id: 'galera.update.cluster', label: '3-node Galera cluster, app nodes on different database nodes', values: perRound('Galera, 3 nodes') },
+      ],
+      conditions: { 'galera workload': `${UPDATES} updates per app node, ${CONCURRENCY} in flight each, ${SESSIONS} sessions, shared fraction ${SHARED}, pool ${POOL}; ${ROUNDS} interleaved rounds; every server on this machine` },
+    })}`,
+  );
 } finally {
   await Promise.all([server?.stop(), cluster?.stop()]);
 }

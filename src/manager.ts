@@ -212,7 +212,7 @@ export class SessionManager<Data extends object = DefaultSessionData> {
    * the refresh call, and its promise, when this is false.
    */
   refreshDue(session: Session<Data>): boolean {
-    return this.#sliding.due(session as Session<object>);
+    return this.#sliding.due(session as Session<object>, this.#engine.now());
   }
 
   /**
@@ -353,9 +353,18 @@ export class SessionManager<Data extends object = DefaultSessionData> {
    * through, a token to re-issue, a dead session): then await
    * getSessionFromCookie(ctx), which answers every case. Adapters and
    * middleware use it to finish a cache hit synchronously.
+   *
+   * `{ refresh: true }`: also undefined when refresh(ctx, session) would have
+   * something to do (refreshDue), so that a middleware doing the seed's
+   * getSessionFromCookie, isValid and refresh can take this answer as all
+   * three, in one look at the clock.
    */
-  peekSessionFromCookie(ctx: SessionContext): Session<Data> | undefined {
-    return this.#life.closed ? undefined : this.#read.peekFromCookie<Data>(ctx);
+  peekSessionFromCookie(ctx: SessionContext, options?: { readonly refresh?: boolean }): Session<Data> | undefined {
+    if (this.#life.closed) return undefined;
+    const now = this.#engine.now();
+    const session = this.#read.peekFromCookie<Data>(ctx, now);
+    if (session === undefined || options?.refresh !== true) return session;
+    return this.#sliding.due(session as Session<object>, now) ? undefined : session;
   }
 
   // ---------------------------------------------------------------- validation

@@ -69,10 +69,9 @@ export class ReadPath {
   }
 
   /** peekSessionFromCookie(): the same answer, from memory alone, or undefined. */
-  peekFromCookie<Data extends object>(ctx: SessionContext): Session<Data> | undefined {
+  peekFromCookie<Data extends object>(ctx: SessionContext, now: number): Session<Data> | undefined {
     const header = ctx?.cookieHeader;
     if (typeof header !== 'string' || header.length === 0) return undefined;
-    const now = this.#engine.now();
     for (const value of this.#engine.cookies.valuesIn(header)) {
       const candidate = this.candidateFromMemory(value, now);
       if (candidate === undefined) return undefined;

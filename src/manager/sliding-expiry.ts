@@ -44,11 +44,10 @@ export class SlidingExpiry {
     return basis < absoluteExpiresAt && now - (basis - this.#engine.config.sessionLifetime) >= this.#engine.config.touchThreshold;
   }
 
-  /** Whether refresh would do anything now (see SessionManager.refreshDue). */
-  due(session: Session<object>): boolean {
+  /** Whether refresh would do anything at `now` (see SessionManager.refreshDue). */
+  due(session: Session<object>, now: number): boolean {
     const state = session instanceof Session ? sessionState(session) : undefined;
     if (!state) return true;
-    const now = this.#engine.now();
     const expiresAt = sessionExpiresAtMs(session);
     return expiresAt <= now || this.#dueFor(state, expiresAt, now);
   }
