@@ -1,8 +1,7 @@
 /**
  * express 5 + express-session with session-file-store (its files in a fresh temp directory,
  * removed on exit), configured as their READMEs recommend: the filesystem peer of our
- * filesystem store. Same routes and session contents as express-session.ts, plus the
- * POST /cart/items of express-ours.ts.
+ * filesystem store. Same routes, session contents and cart rules (cart.ts) as express-session.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { addToCart } from './cart.ts';
 import { announce, DEMO_PASSWORD } from './listening.ts';
 
 const require = createRequire(import.meta.url);
@@ -59,9 +59,16 @@ app.get('/profile', (req: Req, res: Res) => {
 
 app.post('/cart/items', (req: Req, res: Res) => {
   if (!req.session.user_id) return res.status(401).json({ error: 'not logged in' });
-  const cart = [...(req.session.cart ?? []), String(req.body?.productId ?? 'sku')].slice(-20);
-  req.session.cart = cart;
-  res.json({ items: cart.length });
+  const outcome = addToCart(req.session.cart, req.body);
+  if (outcome.status !== 200) return res.status(outcome.status).json({ error: outcome.error });
+  req.session.cart = outcome.items;
+  res.json({ items: outcome.items });
+});
+
+app.delete('/cart', (req: Req, res: Res) => {
+  if (!req.session.user_id) return res.status(401).json({ error: 'not logged in' });
+  delete req.session.cart;
+  res.json({ items: [] });
 });
 
 const server: Server = app.listen(0, '127.0.0.1', () => announce((server.address() as { port: number }).port));
