@@ -128,17 +128,23 @@ describe('MySQL store shared by several nodes', () => {
     const b = await mysqlManager(table, { encryptionKey: key, ...STALE_FOR_A_MINUTE });
     try {
       const { id } = await a.manager.create(ctx);
+      // The writer runs until it has started a few writes after the destroy was acknowledged
+      // (bounded in count), so how fast either node is cannot make the race empty.
       let destroyedAt = Infinity;
       const writesStartedAfterDestroy: Array<Promise<unknown>> = [];
+      let writesBeforeDestroy = 0;
+      let startDestroy!: () => void;
+      const writerIsRunning = new Promise<void>((resolve) => (startDestroy = resolve));
       const writer = (async () => {
-        for (let i = 0; i < 60; i++) {
+        for (let i = 0; i < 5000 && writesStartedAfterDestroy.length < 10; i++) {
           const startedAfter = performance.now() > destroyedAt;
-          const write = b.manager.set(id, `k${i}`, i);
+          const write = b.manager.set(id, `k${i % 50}`, i);
           if (startedAfter) writesStartedAfterDestroy.push(write);
+          else if (++writesBeforeDestroy === 5) startDestroy();
           await write.catch(() => {});
         }
       })();
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await writerIsRunning;
       await a.manager.destroy(ctx, id);
       destroyedAt = performance.now();
       await writer;
