@@ -10,16 +10,13 @@ export class KeyedMutex {
 
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key);
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous ? previous.then(() => done) : done;
-    this.#tails.set(key, tail);
     const result = previous ? previous.then(work) : work();
-    const finish = (): void => {
-      release();
+    // Settles (never rejects) once this work has: the next writer for the key starts then.
+    const tail = result.then(ignore, ignore);
+    this.#tails.set(key, tail);
+    tail.then(() => {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    };
-    result.then(finish, finish);
+    });
     return result;
   }
 
@@ -28,3 +25,5 @@ export class KeyedMutex {
     return this.#tails.size;
   }
 }
+
+function ignore(): void {}

@@ -68,9 +68,16 @@ function typeName(value: unknown): string {
   return name ? `an instance of ${name}` : 'an object with a foreign prototype';
 }
 
-function pathOf(parent: string, key: string | number): string {
-  if (typeof key === 'number') return `${parent}[${key}]`;
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)}]`;
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** `root` followed by each key as JavaScript would write it (data.cart[3]["a b"]), long keys cut. */
+function pathOf(root: string, keys: readonly (string | number)[]): string {
+  let path = root;
+  for (const key of keys) {
+    if (typeof key === 'number') path += `[${key}]`;
+    else path += IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)}]`;
+  }
+  return path;
 }
 
 /** msgpack header bytes of a str/bin/array/map of `length`. */
@@ -154,95 +161,112 @@ class Walk {
   heap = 0;
   hasProtoKeys = false;
   readonly #ancestors = new Set<object>();
+  /** The keys from the root to the value being walked: its path is built from them only for an error message. */
+  readonly #keys: (string | number)[] = [];
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    readonly root: string,
+  ) {}
 
-  #over(path: string): never {
-    throw new SessionDataError(`${path} makes the session encode to more than maxDataBytes (${this.limit} bytes)`);
+  #path(): string {
+    return pathOf(this.root, this.#keys);
   }
 
-  #add(encoded: number, heap: number, path: string): void {
+  #over(): never {
+    throw new SessionDataError(`${this.#path()} makes the session encode to more than maxDataBytes (${this.limit} bytes)`);
+  }
+
+  #add(encoded: number, heap: number): void {
     this.encoded += encoded;
     this.heap += heap;
-    if (this.encoded > this.limit) this.#over(path);
+    if (this.encoded > this.limit) this.#over();
   }
 
   /** Copies, checks and measures one value; the container's pointer to it is counted by the container. */
-  copy(value: unknown, path: string, depth: number): unknown {
+  copy(value: unknown, depth: number): unknown {
     switch (typeof value) {
       case 'string': {
         const text = wellFormed(value);
         const bytes = Buffer.byteLength(text, 'utf8');
-        this.#add(strHeader(bytes) + bytes, stringHeapBytes(text, bytes), path);
+        this.#add(strHeader(bytes) + bytes, stringHeapBytes(text, bytes));
         return text;
       }
       case 'number':
-        this.#add(numberBytes(value), isSmi(value) ? 0 : HEAP.heapNumber, path);
+        this.#add(numberBytes(value), isSmi(value) ? 0 : HEAP.heapNumber);
         return Object.is(value, -0) ? 0 : value;
       case 'boolean':
-        this.#add(1, 0, path);
+        this.#add(1, 0);
         return value;
       case 'undefined':
-        this.#add(3, 0, path);
+        this.#add(3, 0);
         return value;
       case 'bigint':
-        this.#add(bigintBytes(value), HEAP.bigint + 8 * Math.ceil(value.toString(16).length / 16), path);
+        this.#add(bigintBytes(value), HEAP.bigint + 8 * Math.ceil(value.toString(16).length / 16));
         return value;
       case 'function':
       case 'symbol':
-        throw new SessionDataError(`${path} is ${typeName(value)}, which cannot be stored in a session`);
+        throw new SessionDataError(`${this.#path()} is ${typeName(value)}, which cannot be stored in a session`);
     }
     if (value === null) {
-      this.#add(1, 0, path);
+      this.#add(1, 0);
       return null;
     }
     const object = value as object;
     const proto = Object.getPrototypeOf(object);
     if (proto === Date.prototype) {
       const ms = (object as Date).getTime();
-      if (Number.isNaN(ms)) throw new SessionDataError(`${path} is an invalid Date`);
-      this.#add(dateBytes(ms), HEAP.date, path);
+      if (Number.isNaN(ms)) throw new SessionDataError(`${this.#path()} is an invalid Date`);
+      this.#add(dateBytes(ms), HEAP.date);
       return new Date(ms);
     }
     if (object instanceof Uint8Array && (proto === Uint8Array.prototype || proto === Buffer.prototype)) {
       const length = object.byteLength;
-      this.#add(binHeader(length) + length, HEAP.buffer + align8(length), path);
+      this.#add(binHeader(length) + length, HEAP.buffer + align8(length));
       return Buffer.from(object);
     }
-    if (depth > MAX_DEPTH) throw new SessionDataError(`${path} is nested deeper than ${MAX_DEPTH} levels`);
-    if (this.#ancestors.has(object)) throw new SessionDataError(`${path} refers back to itself (a cycle)`);
+    if (depth > MAX_DEPTH) throw new SessionDataError(`${this.#path()} is nested deeper than ${MAX_DEPTH} levels`);
+    if (this.#ancestors.has(object)) throw new SessionDataError(`${this.#path()} refers back to itself (a cycle)`);
     this.#ancestors.add(object);
     let copy: unknown;
-    if (proto === Array.prototype && Array.isArray(object)) copy = this.#copyArray(object, path, depth);
-    else if (proto === Object.prototype || proto === null) copy = this.#copyObject(object as Record<string, unknown>, path, depth);
+    if (proto === Array.prototype && Array.isArray(object)) copy = this.#copyArray(object, depth);
+    else if (proto === Object.prototype || proto === null) copy = this.#copyObject(object as Record<string, unknown>, depth);
     else {
-      throw new SessionDataError(`${path} is ${typeName(object)}; only plain objects, arrays, strings, numbers, booleans, null, Date, Uint8Array and bigint can be stored`);
+      throw new SessionDataError(`${this.#path()} is ${typeName(object)}; only plain objects, arrays, strings, numbers, booleans, null, Date, Uint8Array and bigint can be stored`);
     }
     this.#ancestors.delete(object);
     return copy;
   }
 
-  #copyArray(array: readonly unknown[], path: string, depth: number): unknown[] {
+  #copyArray(array: readonly unknown[], depth: number): unknown[] {
     const length = array.length;
     // Every element takes at least one byte: a huge (sparse) array fails here, before a copy is allocated.
-    if (this.encoded + arrayHeader(length) + length > this.limit) this.#over(path);
-    this.#add(arrayHeader(length), HEAP.array + HEAP.pointer * length, path);
+    if (this.encoded + arrayHeader(length) + length > this.limit) this.#over();
+    this.#add(arrayHeader(length), HEAP.array + HEAP.pointer * length);
     const copy = new Array<unknown>(length);
-    for (let i = 0; i < length; i++) copy[i] = this.copy(array[i], pathOf(path, i), depth + 1);
+    const keys = this.#keys;
+    keys.push(0);
+    for (let i = 0; i < length; i++) {
+      keys[keys.length - 1] = i;
+      copy[i] = this.copy(array[i], depth + 1);
+    }
+    keys.pop();
     return copy;
   }
 
-  #copyObject(object: Record<string, unknown>, path: string, depth: number): Record<string, unknown> {
-    if (Object.getOwnPropertySymbols(object).length > 0) throw new SessionDataError(`${path} has symbol keys, which cannot be stored`);
+  #copyObject(object: Record<string, unknown>, depth: number): Record<string, unknown> {
+    if (Object.getOwnPropertySymbols(object).length > 0) throw new SessionDataError(`${this.#path()} has symbol keys, which cannot be stored`);
     const keys = Object.keys(object);
-    if (keys.length > MAX_OBJECT_KEYS) throw new SessionDataError(`${path} has ${keys.length} keys; an object in a session holds at most ${MAX_OBJECT_KEYS}`);
-    this.#add(MAP_HEADER, HEAP.object + HEAP.pointer * keys.length, path);
+    if (keys.length > MAX_OBJECT_KEYS) throw new SessionDataError(`${this.#path()} has ${keys.length} keys; an object in a session holds at most ${MAX_OBJECT_KEYS}`);
+    this.#add(MAP_HEADER, HEAP.object + HEAP.pointer * keys.length);
     const copy: Record<string, unknown> = {};
     for (const key of keys) {
       const keyBytes = Buffer.byteLength(key, 'utf8');
       // Keys are usually shared with the source (internalized); only their encoding is counted.
-      this.#add(strHeader(keyBytes) + keyBytes, 0, path);
-      const inner = this.copy(object[key], pathOf(path, key), depth + 1);
+      this.#add(strHeader(keyBytes) + keyBytes, 0);
+      this.#keys.push(key);
+      const inner = this.copy(object[key], depth + 1);
+      this.#keys.pop();
       if (key === '__proto__') {
         this.hasProtoKeys = true;
         Object.defineProperty(copy, key, { value: inner, enumerable: true, writable: true, configurable: true });
@@ -260,8 +284,8 @@ class Walk {
  * when it alone encodes past `limit` bytes.
  */
 export function prepareValue<T>(value: T, path: string, limit: number): PreparedValue<T> {
-  const walk = new Walk(limit);
-  const copy = walk.copy(value, path, 0) as T;
+  const walk = new Walk(limit, path);
+  const copy = walk.copy(value, 0) as T;
   return { value: copy, hasProtoKeys: walk.hasProtoKeys, encodedBytes: walk.encoded, heapBytes: walk.heap };
 }
 
@@ -293,19 +317,28 @@ export interface MetaForSize {
 /** The msgpack bytes and heap bytes of a record's fields besides data (codec.ts's layout). */
 export function metaSizes(fields: MetaForSize): { encodedBytes: number; heapBytes: number } {
   // [FORMAT, flags, id, createdAt, updatedAt, absoluteExpiresAt, userId, tenantId, ipAddress, userAgent, data]
-  let encoded = 1 + 1 + 1;
-  for (const time of [fields.createdAt, fields.updatedAt, fields.absoluteExpiresAt]) encoded += time === undefined ? 9 : numberBytes(time);
-  let heap = 0;
-  for (const text of [fields.id, fields.userId, fields.tenantId, fields.ipAddress, fields.userAgent]) {
-    if (text === null) {
-      encoded += 1;
-      continue;
-    }
-    const bytes = Buffer.byteLength(text, 'utf8');
-    encoded += strHeader(bytes) + bytes;
-    heap += stringHeapBytes(text, bytes);
+  // Written out rather than looped over arrays: this runs on every write.
+  const sizes = { encodedBytes: 1 + 1 + 1 + timeBytes(fields.createdAt) + timeBytes(fields.updatedAt) + timeBytes(fields.absoluteExpiresAt), heapBytes: 0 };
+  addTextSize(sizes, fields.id);
+  addTextSize(sizes, fields.userId);
+  addTextSize(sizes, fields.tenantId);
+  addTextSize(sizes, fields.ipAddress);
+  addTextSize(sizes, fields.userAgent);
+  return sizes;
+}
+
+function timeBytes(time: number | undefined): number {
+  return time === undefined ? 9 : numberBytes(time);
+}
+
+function addTextSize(sizes: { encodedBytes: number; heapBytes: number }, text: string | null): void {
+  if (text === null) {
+    sizes.encodedBytes += 1;
+    return;
   }
-  return { encodedBytes: encoded, heapBytes: heap };
+  const bytes = Buffer.byteLength(text, 'utf8');
+  sizes.encodedBytes += strHeader(bytes) + bytes;
+  sizes.heapBytes += stringHeapBytes(text, bytes);
 }
 
 /**

@@ -24,7 +24,7 @@ import type { StoreKey } from '../stores/store.ts';
 import { isLive, type OpenRecord } from '../tier/open-record.ts';
 import { newSessionId, parseSessionId } from '../token.ts';
 import { issueCookie } from './cookie-tokens.ts';
-import { draftOf, metaOfRecord, prepareSessionData, type RecordMeta } from './drafts.ts';
+import { draftOf, metaOfRecord, prepareSessionData, recordMetaOf, sizingFieldsOf, type RecordMeta } from './drafts.ts';
 import type { Engine } from './engine.ts';
 import type { ReadPath } from './read-path.ts';
 
@@ -76,7 +76,7 @@ export class WritePath {
   async save(sink: SessionContext | null, session: Session<object>): Promise<void> {
     const state = sessionState(session)!;
     const meta = metaOf(session);
-    const fields = { id: session.id, ...meta };
+    const fields = sizingFieldsOf(session.id, meta);
     // Checked and copied now, before any await: this is exactly what gets written.
     const prepared = prepareSessionData(this.#engine, sessionDataToSave(session), fields);
     await this.#engine.writers.run(state.key, async () => {
@@ -89,7 +89,7 @@ export class WritePath {
       for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
         const now = this.#engine.now();
         const expiresAt = this.#expiryAt(now, original.absoluteExpiresAt);
-        const recordMeta: RecordMeta = { id: session.id, createdAt: original.createdAt, updatedAt: now, absoluteExpiresAt: original.absoluteExpiresAt, ...written };
+        const recordMeta = recordMetaOf(session.id, original.createdAt, now, original.absoluteExpiresAt, written);
         const stored = await this.#engine.store.update(state.key, version, draftOf(this.#engine, recordMeta, data, expiresAt));
         if (stored) {
           this.#afterSave(session, stored, merged, prepared.value);
@@ -102,7 +102,7 @@ export class WritePath {
         if (!isLive(fresh, this.#engine.now())) throw new SessionExpiredError();
         const changes = changesOf(prepared.value, meta, original);
         written = { ...metaOf(fresh), ...changes.fields };
-        data = prepareSessionData(this.#engine, applyChanges(fresh.data, changes), { id: session.id, ...written });
+        data = prepareSessionData(this.#engine, applyChanges(fresh.data, changes), sizingFieldsOf(session.id, written));
         version = fresh.version;
         merged = true;
         await backoff(attempt);
@@ -172,7 +172,7 @@ export class WritePath {
           minVersion = current.version + 1;
           continue;
         }
-        const meta: RecordMeta = { ...metaOfRecord(current), updatedAt: now };
+        const meta = metaOfRecord(current, now);
         const expiresAt = this.#expiryAt(now, current.absoluteExpiresAt);
         const stored = await this.#engine.store.update(key, current.version, draftOf(this.#engine, meta, prepareSessionData(this.#engine, data, meta), expiresAt));
         if (stored) {
@@ -223,7 +223,7 @@ export class WritePath {
         const { id: _old, ...meta } = metaOfRecord(base);
         const fresh = await this.insertFresh({ ...meta, updatedAt: now }, base.data, expiresAt);
         // Ended from this instant: if the delete below fails, readers already see the old id as expired.
-        const endedMeta = { ...metaOfRecord(base), updatedAt: now };
+        const endedMeta = metaOfRecord(base, now);
         const ended = await this.#engine.store.update(state.key, base.version, draftOf(this.#engine, endedMeta, prepareSessionData(this.#engine, base.data, endedMeta), now));
         if (ended) {
           await this.#engine.store.delete(state.key);

@@ -99,12 +99,12 @@ export class OpenRecord implements RecordContent {
 
   /** The same record with another idle expiry (a touch: no version change). */
   withExpiry(expiresAt: number): OpenRecord {
-    return new OpenRecord(this.key, { ...contentOf(this), expiresAt }, this.version, this.cachedAt);
+    return new OpenRecord(this.key, contentOf(this, expiresAt), this.version, this.cachedAt);
   }
 }
 
-/** A record's content as a plain object (its getters read out). */
-export function contentOf(record: OpenRecord): RecordContent {
+/** A record's content as a plain object (its getters read out), with another idle expiry when given. */
+export function contentOf(record: OpenRecord, expiresAt = record.expiresAt): RecordContent {
   return {
     id: record.id,
     createdAt: record.createdAt,
@@ -115,7 +115,7 @@ export function contentOf(record: OpenRecord): RecordContent {
     ipAddress: record.ipAddress,
     userAgent: record.userAgent,
     data: record.data,
-    expiresAt: record.expiresAt,
+    expiresAt,
     userTag: record.userTag,
     heapBytes: record.heapBytes,
   };
