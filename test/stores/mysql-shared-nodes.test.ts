@@ -128,8 +128,10 @@ describe('MySQL store shared by several nodes', () => {
     const b = await mysqlManager(table, { encryptionKey: key, ...STALE_FOR_A_MINUTE });
     try {
       const { id } = await a.manager.create(ctx);
-      // The writer runs until it has started a few writes after the destroy was acknowledged
-      // (bounded in count), so how fast either node is cannot make the race empty.
+      // The writer runs until it has started a few writes after the destroy was acknowledged (bounded in count),
+      // so how fast either node is cannot make the race empty. It yields to the event loop after every write: once
+      // B has seen the row gone, its writes fail from memory (microtasks only), and a loop of those alone would
+      // keep A's destroy from ever hearing back from the database.
       let destroyedAt = Infinity;
       const writesStartedAfterDestroy: Array<Promise<unknown>> = [];
       let writesBeforeDestroy = 0;
@@ -142,6 +144,7 @@ describe('MySQL store shared by several nodes', () => {
           if (startedAfter) writesStartedAfterDestroy.push(write);
           else if (++writesBeforeDestroy === 5) startDestroy();
           await write.catch(() => {});
+          await new Promise((resolve) => setImmediate(resolve));
         }
       })();
       await writerIsRunning;
