@@ -38,10 +38,12 @@ export class SlidingExpiry {
    * True when a cookie (or record) last extended to `basis` is older than
    * touchThreshold, and can still be extended: one that already runs to the
    * absolute lifetime never is (it was capped, so its issue time is not
-   * basis - sessionLifetime, and no refresh could move it).
+   * basis - sessionLifetime, and no refresh could move it). A cookie holds
+   * its expiry in whole seconds, so the cap is compared at that resolution:
+   * a cookie capped at 12:00:00.700 says 12:00:00.
    */
   #due(basis: number, absoluteExpiresAt: number, now: number): boolean {
-    return basis < absoluteExpiresAt && now - (basis - this.#engine.config.sessionLifetime) >= this.#engine.config.touchThreshold;
+    return basis < Math.floor(absoluteExpiresAt / 1000) * 1000 && now - (basis - this.#engine.config.sessionLifetime) >= this.#engine.config.touchThreshold;
   }
 
   /** Whether refresh would do anything at `now` (see SessionManager.refreshDue). */
@@ -86,7 +88,8 @@ export class SlidingExpiry {
     if (!isLive(record, now)) throw new SessionExpiredError();
     const cookie = ctx ? await this.#cookieClaimsFor(ctx, key) : null;
     if (cookie?.reissuedWithin(now, this.#engine.config.touchThreshold)) return;
-    if (sink) cookie?.noteReissued(now);
+    // Noted only when something will be issued: a refresh that is not due must not silence the next one that is.
+    if (sink && this.#due(cookie?.expiresAt ?? record.expiresAt, record.absoluteExpiresAt, now)) cookie?.noteReissued(now);
     const version = Math.max(record.version, cookie?.version ?? 0);
     await this.#slide(sink, key, record.id, record.expiresAt, cookie?.expiresAt ?? record.expiresAt, record.absoluteExpiresAt, version, now);
   }

@@ -177,6 +177,22 @@ describe('refreshDue', () => {
   });
 });
 
+describe('refresh by id', () => {
+  it('lets a refresh that was not due leave the next one, once due, its cookie', async () => {
+    const { manager, clock } = await cacheManager({ sessionLifetime: HOUR, touchThreshold: 5 * MINUTE });
+    const { session, cookie } = await loggedIn(manager);
+    clock.advance(4 * MINUTE);
+    const early = context({ cookieHeader: cookie });
+    await manager.refresh(early, session.id);
+    assert.equal(early.setCookies.length, 0, 'not due yet: nothing issued');
+    clock.advance(2 * MINUTE);
+    const due = context({ cookieHeader: cookie });
+    await manager.refresh(due, session.id);
+    assert.equal(due.setCookies.length, 1, 'due now: a fresh cookie');
+    await manager.close();
+  });
+});
+
 describe('a client that keeps presenting an old cookie', () => {
   it('gets a fresh cookie at most once per touchThreshold, not on every request', async () => {
     const { manager, clock } = await cacheManager({ sessionLifetime: HOUR, touchThreshold: 5 * MINUTE });
@@ -214,19 +230,28 @@ function countTouches(manager: SessionManager): () => number {
 }
 
 describe('refresh near the absolute lifetime and under concurrency', () => {
-  it('is not due for a cookie that already runs to the absolute lifetime', async () => {
-    const { manager, clock } = await cacheManager({ sessionLifetime: HOUR, absoluteLifetime: 2 * HOUR, touchThreshold: MINUTE });
-    const { session } = await loggedIn(manager);
-    clock.advance(50 * MINUTE);
-    await manager.set(session.id, 'step', 1, context());
-    clock.advance(40 * MINUTE);
-    const ctx = context();
-    await manager.set(session.id, 'late', true, ctx); // 90 min in: its cookie now runs to the cap (created + 2 h)
-    const current = await manager.getSessionFromCookie(context({ cookieHeader: cookieHeaderFrom(ctx) }));
-    clock.advance(10 * MINUTE);
-    assert.equal(manager.refreshDue(current), false, 'nothing can move: the cache hit stays a cache hit');
-    await manager.close();
-  });
+  // The cookie holds its expiry in whole seconds, the record its absolute lifetime in ms: a login at .500 must count as capped too.
+  for (const offsetMs of [0, 500]) {
+    it(`is not due for a cookie that already runs to the absolute lifetime (login ${offsetMs} ms past a whole second)`, async () => {
+      const { manager, clock } = await cacheManager({ sessionLifetime: HOUR, absoluteLifetime: 2 * HOUR, touchThreshold: MINUTE });
+      clock.advance(offsetMs);
+      const { session } = await loggedIn(manager);
+      clock.advance(50 * MINUTE);
+      await manager.set(session.id, 'step', 1, context());
+      clock.advance(40 * MINUTE);
+      const ctx = context();
+      await manager.set(session.id, 'late', true, ctx); // 90 min in: its cookie now runs to the cap (created + 2 h)
+      const cookieHeader = cookieHeaderFrom(ctx);
+      const current = await manager.getSessionFromCookie(context({ cookieHeader }));
+      clock.advance(10 * MINUTE);
+      assert.equal(manager.refreshDue(current), false, 'nothing can move: the cache hit stays a cache hit');
+      const again = context({ cookieHeader });
+      assert.ok(manager.peekSessionFromCookie(again, { refresh: true }), 'answered from memory, with nothing for refresh to do');
+      await manager.refresh(again, await manager.getSessionFromCookie(again));
+      assert.equal(again.setCookies.length, 0, 'no new cookie: it could not run any longer');
+      await manager.close();
+    });
+  }
 
   it('touches once and issues one cookie for parallel requests carrying the same due cookie', async () => {
     const { manager, clock } = await cacheManager({ sessionLifetime: HOUR, touchThreshold: 5 * MINUTE });
