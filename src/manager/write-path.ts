@@ -77,11 +77,13 @@ export class WritePath {
     const state = sessionState(session)!;
     const meta = metaOf(session);
     const fields = sizingFieldsOf(session.id, meta);
-    // Checked and copied now, before any await: this is exactly what gets written.
+    // Checked and copied now, before any await: this is exactly what gets written, and `original` is what it
+    // was changed from. Taken together: a save queued behind another of the same object (which may merge and
+    // move state.base) must merge its data from the baseline it was made on, not overwrite the newer record.
     const prepared = prepareSessionData(this.#engine, sessionDataToSave(session), fields);
+    const original = state.base;
     await this.#engine.writers.run(state.key, async () => {
       await this.#assertNotExpired(session, state);
-      const original = state.base;
       let version = original.version;
       let data = prepared;
       let written: MetaFields = meta;

@@ -32,6 +32,24 @@ describe('concurrent writers never lose each other', () => {
     await manager.close();
   });
 
+  it('keeps another writer\'s key when one Session object is saved twice without waiting, the first save merging', async () => {
+    const { manager } = await cacheManager();
+    const ctx = context();
+    const created = await manager.create(ctx);
+    await manager.set(created.id, 'a', 1);
+    const stale = await manager.load(ctx, created.id);
+    const other = await manager.load(ctx, created.id);
+    other.data.b = 2;
+    other.userId = 'u-other';
+    await manager.save(ctx, other);
+    // The first save loses its CAS and merges; the second, queued behind it, must merge from the same baseline.
+    await Promise.all([manager.save(ctx, stale), manager.save(ctx, stale)]);
+    const stored = await manager.load(ctx, created.id);
+    assert.deepEqual(stored.data, { a: 1, b: 2 });
+    assert.equal(stored.userId, 'u-other');
+    await manager.close();
+  });
+
   it('applies a stale save on top of newer data: its own changes win, the rest is kept', async () => {
     const { manager } = await cacheManager();
     const ctx = context();
