@@ -153,14 +153,24 @@ export class RequestSession<Data extends object = DefaultSessionData> {
    * A new id for the same data, the old id dead (call it at login: whoever
    * knew the old id holds nothing). Unlike express-session's, the data is
    * kept; call destroy() first for an empty session. On a fresh session it
-   * does nothing: its id will be new when it is stored.
+   * does nothing: its id will be new when it is stored. When it rejects, the
+   * end of the request does not save this request's changes under the old
+   * id.
    */
   regenerate(): Promise<void> {
     return this.#serially(async () => {
       const session = this.#session;
       if (session === null) return;
       this.#applyTo(session);
-      const next = await this.#manager.regenerate(this.#ctx, session);
+      let next: Session<Data>;
+      try {
+        next = await this.#manager.regenerate(this.#ctx, session);
+      } catch (error) {
+        // As for save(): the caller hears of it. The end of the request must not then store the changes made for
+        // the new id (a login) under the old one, which whoever planted it (session fixation) still holds.
+        this.#settleAsSeen();
+        throw error;
+      }
       this.#adopt(next);
     });
   }
