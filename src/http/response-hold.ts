@@ -14,6 +14,14 @@
  * with the error's status (responseForError) and drops what the
  * application writes after that.
  *
+ * While held, the response does not look sent (headersSent stays false), so
+ * an application that answers twice (res.json, then next() into a 404) is
+ * not stopped by node as it would be. The hold does it instead: the response
+ * goes out as it was when the application ended it (status and headers put
+ * back), and what is written after the end is dropped and reported as
+ * ERR_STREAM_WRITE_AFTER_END, where node would have thrown or emitted an
+ * 'error' nobody listens to (which ends the process).
+ *
  * The patched methods are shared functions found through a symbol on the
  * response: no closure is made per request.
  */
@@ -30,6 +38,14 @@ const PASSING = 2; // committed: calls go straight through
 const FAILED = 3; // commit failed, the error response was sent: calls are dropped
 
 type Method = 'writeHead' | 'write' | 'end' | 'flushHeaders';
+type HeaderValue = number | string | readonly string[] | undefined;
+
+/** The response as the application ended it, put back before the queue is replayed. */
+interface EndedState {
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  readonly headers: Readonly<Record<string, HeaderValue>>;
+}
 type Phase = typeof OPEN | typeof HOLDING | typeof PASSING | typeof FAILED;
 type AnyFunction = (...args: unknown[]) => unknown;
 type HeldResponse = ServerResponse & { [HOLD]?: ResponseHold };
@@ -69,6 +85,9 @@ export class ResponseHold {
   /** A queued write answered false: the writer waits for 'drain'. */
   #owesDrain = false;
   #headersAdded = false;
+  /** Set when end() was queued: later calls are writes after the end. */
+  #ended: EndedState | null = null;
+  #reportedAfterEnd = false;
 
   private constructor(res: ServerResponse, session: RequestSession<object>, ctx: FrameworkContext, reporter: FailureReporter) {
     this.#res = res;
@@ -96,7 +115,9 @@ export class ResponseHold {
       case PASSING:
         return this.#run(method, args);
       case HOLDING:
+        if (this.#ended !== null) return this.#afterEnd(method, args);
         (this.#queue ??= []).push([method, args]);
+        if (method === 'end') this.#ended = endedStateOf(this.#res);
         if (method === 'write') {
           this.#owesDrain = true;
           return false;
@@ -109,6 +130,25 @@ export class ResponseHold {
         return method === 'flushHeaders' ? undefined : this.#res;
       }
     }
+  }
+
+  /**
+   * A call after the queued end: dropped, with node's answer to it. A bare
+   * end() or flushHeaders() is harmless there (node ignores it); anything
+   * carrying a status or bytes is a second response, reported once.
+   */
+  #afterEnd(method: Method, args: unknown[]): unknown {
+    const callback = method === 'write' || method === 'end' ? callbackOf(args) : undefined;
+    const carriesData = method === 'writeHead' || method === 'write' || (method === 'end' && args[0] !== undefined && args[0] !== null && typeof args[0] !== 'function');
+    const code = !carriesData ? 'ERR_STREAM_ALREADY_FINISHED' : method === 'writeHead' ? 'ERR_HTTP_HEADERS_SENT' : 'ERR_STREAM_WRITE_AFTER_END';
+    const error = Object.assign(new Error(`res.${method}() after the response was ended (a second response?): dropped`), { code });
+    if (carriesData && !this.#reportedAfterEnd) {
+      this.#reportedAfterEnd = true;
+      this.#reporter.report(error);
+    }
+    if (callback) process.nextTick(callback, error);
+    if (method === 'write') return false;
+    return method === 'flushHeaders' ? undefined : this.#res;
   }
 
   #begin(): void {
@@ -139,6 +179,7 @@ export class ResponseHold {
     this.#queue = null;
     this.#phase = PASSING;
     try {
+      if (this.#ended !== null) restoreEndedState(this.#res, this.#ended);
       for (const [method, args] of queue) this.#run(method, args);
     } catch (error) {
       // The application would have seen this throw (an invalid header, say) synchronously; now nobody can catch it.
@@ -203,6 +244,33 @@ export class ResponseHold {
       // A response that sets a session cookie must never be stored by a shared cache.
       res.setHeader('cache-control', 'no-store');
     }
+  }
+}
+
+function endedStateOf(res: ServerResponse): EndedState {
+  const headers: Record<string, HeaderValue> = {};
+  const current = res.getHeaders();
+  for (const name in current) {
+    const value = current[name];
+    headers[name] = Array.isArray(value) ? [...value] : (value as HeaderValue);
+  }
+  return { statusCode: res.statusCode, statusMessage: res.statusMessage, headers };
+}
+
+function sameHeaderValue(a: HeaderValue, b: HeaderValue): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b)) return a === b;
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+/** Puts back status and headers as they were at the end (what changed since: a second response being built). */
+function restoreEndedState(res: ServerResponse, ended: EndedState): void {
+  res.statusCode = ended.statusCode;
+  res.statusMessage = ended.statusMessage;
+  const current = res.getHeaders();
+  for (const name in current) if (!(name in ended.headers)) res.removeHeader(name);
+  for (const name in ended.headers) {
+    const value = ended.headers[name];
+    if (value !== undefined && !sameHeaderValue(current[name] as HeaderValue, value)) res.setHeader(name, value as string | number | string[]);
   }
 }
 

@@ -93,6 +93,15 @@ for (const kind of EXPRESS_KINDS) {
               res.end('Hello, world!');
               res.end();
             });
+            // A route that answers, then falls through to the 404 handler below it: a second response.
+            server.get('/p/answered-twice', (req, res, next) => {
+              mark(req, 'answered-twice');
+              res.json({ first: true });
+              next();
+            });
+            server.get('/p/answered-twice', (_req, res) => {
+              res.status(404).set('x-second', 'yes').json({ second: 'response, longer than the first one' });
+            });
             server.get('/p/redirect', (req, res) => {
               mark(req, 'redirect');
               res.redirect('/t/session');
@@ -177,6 +186,16 @@ for (const kind of EXPRESS_KINDS) {
     it('handles a second res.end as node does (ignored)', async () => {
       const response = await expectSaved('/p/end-twice', { body: 'Hello, world!' });
       assert.equal(response.headers.get('content-type'), 'text/plain');
+    });
+
+    it('sends the first of two responses as it was ended, drops the second and reports it, and goes on', async () => {
+      const before = app.logged.length;
+      const response = await expectSaved('/p/answered-twice', { body: '{"first":true}' });
+      assert.equal(response.headers.get('content-length'), String('{"first":true}'.length));
+      assert.equal(response.headers.get('x-second'), null, 'nothing of the second response');
+      const reported = app.logged.slice(before).map((entry) => (entry.error as { code?: string }).code);
+      assert.deepEqual(reported, ['ERR_STREAM_WRITE_AFTER_END']);
+      await expectSaved('/p/json', { body: '{"ok":true}' }); // the process is still there
     });
 
     it('saves before a redirect, a sendFile and a HEAD response', async () => {
