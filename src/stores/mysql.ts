@@ -244,13 +244,13 @@ export class MysqlStore implements SessionStore {
     const facts = this.#facts;
     if (!facts?.galera) return execute<Row[]>(connection, this.#sql.find, [id], true);
     if (facts.setStatement) return execute<Row[]>(connection, this.#sql.causalFind, [id], true);
-    // Percona XtraDB Cluster has no SET STATEMENT: set it on this session for this read, and put it back.
+    // Percona XtraDB Cluster has no SET STATEMENT: set it on this session for this read, and put the global value back.
     // Any failure in between destroys the connection (a plain Error is not a server answer), so it never
     // goes back to the pool with the wait still on.
     try {
       await query(connection, 'SET SESSION wsrep_sync_wait = 1');
       const rows = await execute<Row[]>(connection, this.#sql.find, [id], true);
-      await query(connection, 'SET SESSION wsrep_sync_wait = 0');
+      await query(connection, 'SET SESSION wsrep_sync_wait = DEFAULT'); // the server's own setting, whatever the operator made it
       return rows;
     } catch (error) {
       throw new Error(`causal read failed: ${(error as Error).message}`, { cause: error });
