@@ -60,6 +60,12 @@ function additionalData(hex: StoreKey): Buffer {
   return Buffer.from(hex, 'latin1');
 }
 
+interface KnownMissing {
+  readonly at: number;
+  /** The highest version this answers for: what the read asked for, or Infinity for a delete made here. */
+  readonly upTo: number;
+}
+
 export class SealedRecordStore implements RecordStore {
   readonly name: string;
   readonly backing: SessionStore;
@@ -74,8 +80,11 @@ export class SealedRecordStore implements RecordStore {
    * dead cookie replayed on every request (a bot, an attacker, a stale tab)
    * is then answered from memory for staleMs, not with a read of the store
    * each time. Bounded in entries; a destroyed session cannot come back.
+   * A read that found a key missing answers only for versions up to the one
+   * it asked for: a cookie proving a newer version was written (on another
+   * node, after this node's read by id) reads through.
    */
-  readonly #missing = new LRUCache<TierKey, number>({ max: MISSING_ENTRIES });
+  readonly #missing = new LRUCache<TierKey, KnownMissing>({ max: MISSING_ENTRIES });
   #closed = false;
 
   constructor(backing: SessionStore, sealer: Sealer, options: SealedRecordStoreOptions) {
@@ -104,8 +113,8 @@ export class SealedRecordStore implements RecordStore {
       // Counted (and promoted) only when served: a copy refused as stale or older is a miss.
       return this.#tier.get(key);
     }
-    const missingAt = this.#missing.get(key);
-    if (missingAt !== undefined && this.#now() - missingAt < this.#staleMs) return null;
+    const missing = this.#missing.get(key);
+    if (missing !== undefined && missing.upTo >= minVersion && this.#now() - missing.at < this.#staleMs) return null;
     return undefined;
   }
 
@@ -125,7 +134,7 @@ export class SealedRecordStore implements RecordStore {
         const hex = hexOf(key);
         const stored = await this.backing.find(hex, minVersion).catch(storeFailure('find'));
         const record = stored && (await this.#openStored(key, hex, stored));
-        if (!read.invalidated && !this.#closed) this.#keepRead(key, record);
+        if (!read.invalidated && !this.#closed) this.#keepRead(key, record, minVersion);
         return record;
       } finally {
         if (this.#inflight.get(key) === read) this.#inflight.delete(key);
@@ -141,10 +150,10 @@ export class SealedRecordStore implements RecordStore {
    * does not wait for an older one), and the older answer must not replace
    * the newer.
    */
-  #keepRead(key: TierKey, record: OpenRecord | null): void {
+  #keepRead(key: TierKey, record: OpenRecord | null, minVersion: number): void {
     const held = this.#tier.peek(key);
     if (record === null) {
-      if (held === undefined) this.#missing.set(key, this.#now());
+      if (held === undefined) this.#missing.set(key, { at: this.#now(), upTo: minVersion });
       else this.#tier.delete(key);
       return;
     }
@@ -256,7 +265,7 @@ export class SealedRecordStore implements RecordStore {
       () => this.backing.delete(hexOf(key)),
       () => {
         this.#tier.delete(key);
-        this.#missing.set(key, this.#now());
+        this.#missing.set(key, { at: this.#now(), upTo: Infinity });
       },
     );
   }

@@ -196,4 +196,15 @@ describe('the sealed tier in front of a persistent store', () => {
     assert.equal(await tier.find(key, 0), null);
     assert.equal(backing.reads, reads + 2, 'asked again once staleMs has passed');
   });
+
+  it('reads through for a version newer than the read that found the key missing (a cookie written on another node)', async () => {
+    const key = testKey();
+    const here = layered(1000, new InstrumentedStore(), key);
+    const there = layered(1000, here.backing, key);
+    const tierKey = randomTierKey();
+    assert.equal(await here.tier.find(tierKey, 0), null, 'read by id before the other node created it');
+    await there.tier.insert(tierKey, draft());
+    const record = await here.tier.find(tierKey, 1); // the client's cookie says version 1 was written
+    assert.equal(record?.version, 1);
+  });
 });
