@@ -109,8 +109,8 @@ export function appRoutes(manager: SessionManager, options: RouteOptions = {}): 
   };
 
   const profile = requireSession(manager, (exchange, session) => {
-    const { user_id, username, login_time } = session.data;
-    exchange.json(200, { user_id, username, login_time });
+    // get() copies only the values read; the first use of session.data would copy all of it, the cart included.
+    exchange.json(200, { user_id: session.get('user_id'), username: session.get('username'), login_time: session.get('login_time') });
   });
 
   const addCartItem = requireSession(manager, async (exchange, session) => {

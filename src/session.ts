@@ -12,7 +12,7 @@
  */
 import { inspect } from 'node:util';
 import { sameValue, type RecordFields } from './codec.ts';
-import { copyData } from './data/copy.ts';
+import { copyData, copyValue } from './data/copy.ts';
 import type { DataRecord, DefaultSessionData } from './session-data.ts';
 import type { StoreKey } from './stores/store.ts';
 import type { OpenRecord } from './tier/open-record.ts';
@@ -106,6 +106,20 @@ export class Session<Data extends object = DefaultSessionData> {
   set data(value: Partial<Data>) {
     this.#data = value;
     this.#dataTouched = true;
+  }
+
+  /**
+   * One key of the data, as a private copy of that value alone: for a
+   * handler that reads a few keys, where the first use of `data` copies all
+   * of it. It reads what `data` holds once `data` has been used (unsaved
+   * changes included), the stored value before. Changing what it returns
+   * changes nothing: assign through `data` for that. undefined for a key
+   * the data does not have (inherited properties included).
+   */
+  get<K extends keyof Data & string>(key: K): Partial<Data>[K] | undefined {
+    const source: unknown = this.#dataTouched ? this.#data : this.#state.base.data;
+    if (typeof source !== 'object' || source === null || !Object.hasOwn(source, key)) return undefined;
+    return copyValue((source as Partial<Data>)[key]);
   }
 
   /** When the session ends unless it is used (idle expiry, never past the absolute lifetime). */

@@ -46,6 +46,33 @@ describe('every reader gets a private copy', () => {
     await manager.close();
   });
 
+  it('gives session.get(key) a copy of that value alone: mutating it changes nothing, and data is not copied for it', async () => {
+    const { manager, session } = await withSession();
+    const loaded = await manager.load(context(), session.id);
+    const cart = loaded.get('cart') as string[];
+    cart.push('mutated');
+    (loaded.get('when') as Date).setTime(123);
+    assert.deepEqual(loaded.get('cart'), ['a'], 'a fresh copy each time');
+    assert.deepEqual(loaded.data.cart, ['a'], "the session's data is untouched");
+    assert.deepEqual((await manager.load(context(), session.id)).data.when, new Date(0), 'and so is the cache');
+    assert.equal(loaded.get('missing'), undefined);
+    assert.equal(loaded.get('toString'), undefined, 'inherited properties are not keys');
+    await manager.close();
+  });
+
+  it('lets session.get(key) see unsaved changes once data has been used', async () => {
+    const { manager, session } = await withSession();
+    const loaded = await manager.load(context(), session.id);
+    loaded.data.cart = ['b'];
+    delete loaded.data.profile;
+    assert.deepEqual(loaded.get('cart'), ['b']);
+    assert.equal(loaded.get('profile'), undefined);
+    (loaded.get('cart') as string[]).push('not saved');
+    await manager.save(context(), loaded);
+    assert.deepEqual((await manager.load(context(), session.id)).data.cart, ['b']);
+    await manager.close();
+  });
+
   it('hands out copies from get() and to update() functions, so mutating them changes nothing stored', async () => {
     const { manager, session } = await withSession();
     const cart = (await manager.get(session.id, 'cart')) as string[];
