@@ -7,6 +7,15 @@
 export interface SessionContext {
   /** The raw Cookie request header, if any. */
   cookieHeader?: string | undefined;
+  /**
+   * The first Cookie header line alone, from an adapter that reads it more
+   * cheaply than the whole header (uWS: getHeader() gives a name's first
+   * line; every line takes forEach()). peekSessionFromCookie tries it
+   * first: a cookie there that answers from memory is the one the whole
+   * header would give too, since candidates are tried in order and the
+   * lines are joined in order. Otherwise cookieHeader decides.
+   */
+  readonly firstCookieLine?: string | undefined;
   /** The client address (from the socket, or X-Forwarded-For behind a trusted proxy). */
   ipAddress?: string | undefined;
   userAgent?: string | undefined;

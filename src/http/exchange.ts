@@ -58,6 +58,8 @@ export interface ClientAddressSource {
   clientAddress(): string | undefined;
   readonly path: string;
   header(name: string): string | undefined;
+  /** The request's Cookie and User-Agent, for a context made before they were copied (uWS copies them on first use). */
+  sentHeaders?(): { readonly cookie: string | undefined; readonly userAgent: string | undefined };
 }
 
 /**
@@ -71,8 +73,6 @@ export interface ClientAddressSource {
  * allocation per request and no closure.
  */
 export class ExchangeContext implements SessionContext {
-  cookieHeader: string | undefined;
-  userAgent: string | undefined;
   userId: string | undefined = undefined;
   tenantId: string | undefined = undefined;
   /** Set-Cookie values issued through appendSetCookie, in order. */
@@ -82,11 +82,56 @@ export class ExchangeContext implements SessionContext {
   #ipKnown = false;
   #requestPath: string | undefined = undefined;
   #requestHost: string | undefined = undefined;
+  #cookieHeader: string | undefined;
+  #userAgent: string | undefined;
+  /** Cookie and User-Agent not read yet: source.sentHeaders() has them (a lazy context). */
+  #cookiePending: boolean;
+  #userAgentPending: boolean;
+  #firstCookieLine: string | undefined;
 
-  constructor(cookieHeader: string | undefined, userAgent: string | undefined, source: ClientAddressSource) {
-    this.cookieHeader = cookieHeader;
-    this.userAgent = userAgent;
+  /**
+   * With the request's Cookie and User-Agent, or lazily (`lazy`): then they
+   * are read from source.sentHeaders() on first use, and `firstCookieLine`
+   * is offered to the manager meanwhile.
+   */
+  constructor(cookieHeader: string | undefined, userAgent: string | undefined, source: ClientAddressSource, lazy?: { readonly firstCookieLine: string | undefined }) {
+    this.#cookieHeader = cookieHeader;
+    this.#userAgent = userAgent;
     this.#source = source;
+    this.#cookiePending = this.#userAgentPending = lazy !== undefined;
+    this.#firstCookieLine = lazy?.firstCookieLine;
+  }
+
+  get cookieHeader(): string | undefined {
+    if (this.#cookiePending) {
+      this.#cookiePending = false;
+      this.#cookieHeader = this.#source.sentHeaders?.().cookie;
+    }
+    return this.#cookieHeader;
+  }
+
+  set cookieHeader(value: string | undefined) {
+    this.#cookiePending = false;
+    this.#cookieHeader = value;
+    this.#firstCookieLine = undefined; // it described the request's header, not this one
+  }
+
+  /** See SessionContext.firstCookieLine. */
+  get firstCookieLine(): string | undefined {
+    return this.#firstCookieLine;
+  }
+
+  get userAgent(): string | undefined {
+    if (this.#userAgentPending) {
+      this.#userAgentPending = false;
+      this.#userAgent = this.#source.sentHeaders?.().userAgent;
+    }
+    return this.#userAgent;
+  }
+
+  set userAgent(value: string | undefined) {
+    this.#userAgentPending = false;
+    this.#userAgent = value;
   }
 
   get ipAddress(): string | undefined {
@@ -195,21 +240,22 @@ export abstract class ExchangeBase implements HttpExchange, ClientAddressSource 
   }
 }
 
-/** Runs a handler on an exchange, turning whatever it throws into a response. */
-export function runExchange(exchange: ExchangeBase, handler: ExchangeHandler): void {
+/** Runs a handler on an exchange, turning whatever it throws into a response. True when the handler goes on after returning (it returned a promise). */
+export function runExchange(exchange: ExchangeBase, handler: ExchangeHandler): boolean {
   let result: void | Promise<void>;
   try {
     result = handler(exchange);
   } catch (error) {
     exchange.fail(error);
-    return;
+    return false;
   }
   if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
     (result as Promise<void>).then(
       () => exchange.finish(),
       (error: unknown) => exchange.fail(error),
     );
-  } else {
-    exchange.finish();
+    return true;
   }
+  exchange.finish();
+  return false;
 }

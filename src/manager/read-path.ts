@@ -70,14 +70,26 @@ export class ReadPath {
 
   /** peekSessionFromCookie(): the same answer, from memory alone, or undefined. */
   peekFromCookie<Data extends object>(ctx: SessionContext, now: number): Session<Data> | undefined {
+    // The first line, when the adapter offers it: the whole header is joined from the lines in order and its
+    // candidates are tried in order, so what the first line answers, the whole header answers too.
+    const firstLine = ctx?.firstCookieLine;
+    if (typeof firstLine === 'string' && firstLine.length > 0) {
+      const answer = this.#peekIn<Data>(firstLine, now);
+      if (answer !== null) return answer;
+    }
     const header = ctx?.cookieHeader;
     if (typeof header !== 'string' || header.length === 0) return undefined;
+    return this.#peekIn<Data>(header, now) ?? undefined;
+  }
+
+  /** The live session a Cookie header names, from memory: undefined when answering needs more, null when no candidate is live. */
+  #peekIn<Data extends object>(header: string, now: number): Session<Data> | undefined | null {
     for (const value of this.#engine.cookies.valuesIn(header)) {
       const candidate = this.candidateFromMemory(value, now);
       if (candidate === undefined) return undefined;
       if (candidate.kind === 'live') return candidate.claims.stale ? undefined : this.sessionOf<Data>(candidate.key, candidate.record, candidate.claims);
     }
-    return undefined;
+    return null;
   }
 
   async #sessionForCookie<Data extends object>(ctx: SessionContext, live: Extract<Candidate, { kind: 'live' }>): Promise<Session<Data>> {
