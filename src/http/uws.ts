@@ -8,8 +8,10 @@
  *
  * uWS's rules, all kept here so handlers need not know them:
  * - the HttpRequest is stack-allocated and dies at the first await, so every
- *   header the exchange offers is copied before the handler runs (every
- *   line of it: see uws-headers.ts);
+ *   header the exchange offers (every line of it: see uws-headers.ts) is
+ *   copied before the handler runs, or, for a GET or HEAD, on first use
+ *   inside uWS's callback and at the latest before that callback returns if
+ *   the handler goes on after it;
  * - a response not answered synchronously must have onAborted attached
  *   before the route handler returns, and must never be touched after it
  *   fires;
