@@ -153,9 +153,11 @@ export class RequestSession<Data extends object = DefaultSessionData> {
    * A new id for the same data, the old id dead (call it at login: whoever
    * knew the old id holds nothing). Unlike express-session's, the data is
    * kept; call destroy() first for an empty session. On a fresh session it
-   * does nothing: its id will be new when it is stored. When it rejects, the
-   * end of the request does not save this request's changes under the old
-   * id.
+   * does nothing: its id will be new when it is stored. When it rejects,
+   * this request's unsaved changes are dropped (as by reload()), so the end
+   * of the request cannot store them under the old id. (The manager's own
+   * regenerate first saves under the old id, to merge concurrent writes: a
+   * failure after that step leaves them stored there.)
    */
   regenerate(): Promise<void> {
     return this.#serially(async () => {
@@ -166,9 +168,9 @@ export class RequestSession<Data extends object = DefaultSessionData> {
       try {
         next = await this.#manager.regenerate(this.#ctx, session);
       } catch (error) {
-        // As for save(): the caller hears of it. The end of the request must not then store the changes made for
-        // the new id (a login) under the old one, which whoever planted it (session fixation) still holds.
-        this.#settleAsSeen();
+        // The caller hears of it. This request's unsaved changes (the login) are dropped, as reload() would: the end
+        // of the request must not store them under the old id, which whoever planted it (session fixation) holds.
+        this.#dropUnsaved();
         throw error;
       }
       this.#adopt(next);
@@ -327,6 +329,13 @@ export class RequestSession<Data extends object = DefaultSessionData> {
     this.#snapshot = this.#snapshot === undefined ? undefined : copyData(this.#data);
     this.#userId = this.#storedUserId = session.userId;
     this.#tenantId = this.#storedTenantId = session.tenantId;
+  }
+
+  /** Back to what was last stored (or read): the data as it was then, the user and tenant fields too. */
+  #dropUnsaved(): void {
+    if (this.#snapshot !== undefined) this.#data = copyData(this.#snapshot);
+    this.#userId = this.#storedUserId;
+    this.#tenantId = this.#storedTenantId;
   }
 
   /** Treats what the session holds now as settled: only later changes count for the end-of-request commit. */

@@ -139,7 +139,8 @@ export class ResponseHold {
    */
   #afterEnd(method: Method, args: unknown[]): unknown {
     const callback = method === 'write' || method === 'end' ? callbackOf(args) : undefined;
-    const carriesData = method === 'writeHead' || method === 'write' || (method === 'end' && args[0] !== undefined && args[0] !== null && typeof args[0] !== 'function');
+    // As node decides it: end('') is a bare end (it tests the chunk for truthiness).
+    const carriesData = method === 'writeHead' || method === 'write' || (method === 'end' && Boolean(args[0]) && typeof args[0] !== 'function');
     const code = !carriesData ? 'ERR_STREAM_ALREADY_FINISHED' : method === 'writeHead' ? 'ERR_HTTP_HEADERS_SENT' : 'ERR_STREAM_WRITE_AFTER_END';
     const error = Object.assign(new Error(`res.${method}() after the response was ended (a second response?): dropped`), { code });
     if (carriesData && !this.#reportedAfterEnd) {
