@@ -31,6 +31,37 @@ export interface SessionState {
   cookieExpiresAt: number | null;
   /** What the cookie this Session came with proved (null for a session loaded by id or created). */
   readonly token: TokenClaims | null;
+  /** The latest save() of this object still in flight: a save called meanwhile merges from what it writes. */
+  pendingSave: PendingSave | null;
+}
+
+/** What a save merges its object's changes from: data and the session's own fields. */
+export interface MergeBase extends MetaFields {
+  readonly data: DataRecord;
+}
+
+/** One save() in flight, as the next save of the same object sees it. */
+export interface PendingSave {
+  /** What it writes, in the object's own terms (before any merge with others' writes). */
+  readonly view: MergeBase;
+  /** The save of this object before it that was still in flight when it was called. */
+  readonly prior: PendingSave | null;
+  /** The record the object held when it was called. */
+  readonly baseAtCall: OpenRecord;
+  succeeded: boolean;
+}
+
+/**
+ * What a save merges from, once every save of the object called before it
+ * has settled (they run in order): what the latest of them that succeeded
+ * wrote, as the object saw it, or the record the object held when this save
+ * was called. Changes are the difference from it: a key deleted between two
+ * saves is a deletion, and a key another writer added, which the object
+ * never saw, is not.
+ */
+export function mergeBaseOf(prior: PendingSave | null, baseAtCall: OpenRecord): MergeBase {
+  for (let save = prior; save !== null; save = save.prior) if (save.succeeded) return save.view;
+  return baseAtCall;
 }
 
 /** The manager's access to a Session's private state (assigned in the class's static block; not part of the public API). */
@@ -79,7 +110,7 @@ export class Session<Data extends object = DefaultSessionData> {
     this.tenantId = record.tenantId;
     this.ipAddress = record.ipAddress;
     this.userAgent = record.userAgent;
-    this.#state = { key, base: record, cookieExpiresAt: token === null ? null : token.expiresAt, token };
+    this.#state = { key, base: record, cookieExpiresAt: token === null ? null : token.expiresAt, token, pendingSave: null };
     this.#data = undefined;
     this.#dataTouched = false;
     this.#expiresAtMs = record.expiresAt;
@@ -228,7 +259,7 @@ export function dataChanges(data: DataRecord, baseData: DataRecord): Pick<Sessio
 }
 
 /** Diffs `data` and `meta` (what a save is writing) against the record it was read from. */
-export function changesOf(data: DataRecord, meta: MetaFields, base: OpenRecord): SessionChanges {
+export function changesOf(data: DataRecord, meta: MetaFields, base: MergeBase): SessionChanges {
   const fields: Record<string, string | null> = {};
   for (const name of META_FIELDS) {
     if (base[name] !== meta[name]) fields[name] = meta[name];

@@ -18,13 +18,13 @@ import { copyData, copyValue } from '../data/copy.ts';
 import { prepareValue } from '../data/storable.ts';
 import { SessionConflictError, SessionExpiredError, SessionNotFoundError, SessionStoreError } from '../errors.ts';
 import type { SessionContext } from '../http/context.ts';
-import { applyChanges, changesOf, dataChanges, metaOf, Session, sessionDataToSave, sessionExpiresAtMs, sessionState, sessionWrote, type MetaFields, type SessionState } from '../session.ts';
+import { applyChanges, changesOf, dataChanges, mergeBaseOf, metaOf, Session, sessionDataToSave, sessionExpiresAtMs, sessionState, sessionWrote, type MergeBase, type MetaFields, type PendingSave, type SessionState } from '../session.ts';
 import type { DataRecord } from '../session-data.ts';
 import type { StoreKey } from '../stores/store.ts';
 import { isLive, type OpenRecord } from '../tier/open-record.ts';
 import { newSessionId, parseSessionId } from '../token.ts';
 import { issueCookie } from './cookie-tokens.ts';
-import { draftOf, metaOfRecord, prepareSessionData, recordMetaOf, sizingFieldsOf, type RecordMeta } from './drafts.ts';
+import { draftOf, metaOfRecord, prepareSessionData, recordMetaOf, sizingFieldsOf, type PreparedSessionData, type RecordMeta } from './drafts.ts';
 import type { Engine } from './engine.ts';
 import type { ReadPath } from './read-path.ts';
 
@@ -77,40 +77,61 @@ export class WritePath {
     const state = sessionState(session)!;
     const meta = metaOf(session);
     const fields = sizingFieldsOf(session.id, meta);
-    // Checked and copied now, before any await: this is exactly what gets written, and `original` is what it
-    // was changed from. Taken together: a save queued behind another of the same object (which may merge and
-    // move state.base) must merge its data from the baseline it was made on, not overwrite the newer record.
+    // Checked and copied now, before any await: this is exactly what gets written.
     const prepared = prepareSessionData(this.#engine, sessionDataToSave(session), fields);
-    const original = state.base;
-    await this.#engine.writers.run(state.key, async () => {
-      await this.#assertNotExpired(session, state);
-      let version = original.version;
-      let data = prepared;
-      let written: MetaFields = meta;
-      let merged = false;
-      for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-        const now = this.#engine.now();
-        const expiresAt = this.#expiryAt(now, original.absoluteExpiresAt);
-        const recordMeta = recordMetaOf(session.id, original.createdAt, now, original.absoluteExpiresAt, written);
-        const stored = await this.#engine.store.update(state.key, version, draftOf(this.#engine, recordMeta, data, expiresAt));
-        if (stored) {
-          this.#afterSave(session, stored, merged, prepared.value);
-          if (sink) await this.issueFor(sink, state.base.id, stored, state, state.key);
-          return;
-        }
-        // Someone else wrote first (or destroyed it). Merge our changes onto what is there now.
-        const fresh = await this.#engine.store.find(state.key, 0);
-        if (!fresh) throw new SessionNotFoundError('session was destroyed while this save was in flight');
-        if (!isLive(fresh, this.#engine.now())) throw new SessionExpiredError();
-        const changes = changesOf(prepared.value, meta, original);
-        written = { ...metaOf(fresh), ...changes.fields };
-        data = prepareSessionData(this.#engine, applyChanges(fresh.data, changes), sizingFieldsOf(session.id, written));
-        version = fresh.version;
-        merged = true;
-        await backoff(attempt);
+    // Saves of one object run in order. One called while another is in flight merges from what that one writes
+    // (if it succeeds): see mergeBaseOf.
+    const pending: PendingSave = { view: { data: prepared.value, userId: meta.userId, tenantId: meta.tenantId, ipAddress: meta.ipAddress, userAgent: meta.userAgent }, prior: state.pendingSave, baseAtCall: state.base, succeeded: false };
+    state.pendingSave = pending;
+    try {
+      await this.#engine.writers.run(state.key, () => this.#saveInTurn(sink, session, state, pending, prepared, meta));
+      pending.succeeded = true;
+    } finally {
+      if (state.pendingSave === pending) state.pendingSave = null;
+    }
+  }
+
+  async #saveInTurn(sink: SessionContext | null, session: Session<object>, state: SessionState, pending: PendingSave, prepared: PreparedSessionData, meta: MetaFields): Promise<void> {
+    await this.#assertNotExpired(session, state);
+    const base = mergeBaseOf(pending.prior, pending.baseAtCall);
+    let current: OpenRecord = state.base;
+    let version = current.version;
+    let data = prepared;
+    let written: MetaFields = meta;
+    let merged = false;
+    if (base !== current) {
+      // The object's record moved on from what this save was made from (an earlier save of it wrote): merge onto it.
+      ({ data, written } = this.#merge(current, prepared, meta, base, session.id));
+      merged = true;
+    }
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const now = this.#engine.now();
+      const expiresAt = this.#expiryAt(now, current.absoluteExpiresAt);
+      const recordMeta = recordMetaOf(session.id, current.createdAt, now, current.absoluteExpiresAt, written);
+      const stored = await this.#engine.store.update(state.key, version, draftOf(this.#engine, recordMeta, data, expiresAt));
+      if (stored) {
+        this.#afterSave(session, stored, merged, prepared.value);
+        if (sink) await this.issueFor(sink, state.base.id, stored, state, state.key);
+        return;
       }
-      throw new SessionConflictError();
-    });
+      // Someone else wrote first (or destroyed it). Merge our changes onto what is there now.
+      const fresh = await this.#engine.store.find(state.key, 0);
+      if (!fresh) throw new SessionNotFoundError('session was destroyed while this save was in flight');
+      if (!isLive(fresh, this.#engine.now())) throw new SessionExpiredError();
+      current = fresh;
+      ({ data, written } = this.#merge(fresh, prepared, meta, base, session.id));
+      version = fresh.version;
+      merged = true;
+      await backoff(attempt);
+    }
+    throw new SessionConflictError();
+  }
+
+  /** This save's changes (from `base`) applied onto `onto`: the data, checked and measured again, and the session's own fields. */
+  #merge(onto: OpenRecord, prepared: PreparedSessionData, meta: MetaFields, base: MergeBase, id: string): { data: PreparedSessionData; written: MetaFields } {
+    const changes = changesOf(prepared.value, meta, base);
+    const written = { ...metaOf(onto), ...changes.fields };
+    return { data: prepareSessionData(this.#engine, applyChanges(onto.data, changes), sizingFieldsOf(id, written)), written };
   }
 
   /**

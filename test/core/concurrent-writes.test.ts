@@ -50,6 +50,24 @@ describe('concurrent writers never lose each other', () => {
     await manager.close();
   });
 
+  it('keeps what the object changed between two saves made without waiting: a key deleted, a user logged out', async () => {
+    const { manager } = await cacheManager();
+    const ctx = context();
+    const session = await manager.create(ctx);
+    session.data.flash = 'saved';
+    session.userId = 'u-1';
+    const first = manager.save(ctx, session);
+    delete session.data.flash;
+    session.userId = null;
+    const second = manager.save(ctx, session);
+    await Promise.all([first, second]);
+    const stored = await manager.load(ctx, session.id);
+    assert.equal('flash' in stored.data, false, 'the deletion made after the first save landed');
+    assert.equal(stored.userId, null, 'and so did the logout');
+    assert.equal('flash' in session.data, false);
+    await manager.close();
+  });
+
   it('applies a stale save on top of newer data: its own changes win, the rest is kept', async () => {
     const { manager } = await cacheManager();
     const ctx = context();
