@@ -44,8 +44,8 @@ export interface MergeBase extends MetaFields {
 export interface PendingSave {
   /** What it writes, in the object's own terms (before any merge with others' writes). */
   readonly view: MergeBase;
-  /** The save of this object before it that was still in flight when it was called. */
-  readonly prior: PendingSave | null;
+  /** The save of this object before it that was still in flight when it was called (dropped once this one succeeds: nothing looks past it then). */
+  prior: PendingSave | null;
   /** The record the object held when it was called. */
   readonly baseAtCall: OpenRecord;
   succeeded: boolean;

@@ -86,6 +86,7 @@ export class WritePath {
     try {
       await this.#engine.writers.run(state.key, () => this.#saveInTurn(sink, session, state, pending, prepared, meta));
       pending.succeeded = true;
+      pending.prior = null; // a chain of saves in flight holds only what it still needs
     } finally {
       if (state.pendingSave === pending) state.pendingSave = null;
     }
