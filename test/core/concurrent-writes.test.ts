@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { SessionManager } from '../../src/manager.ts';
 import type { SessionStore } from '../../src/stores/store.ts';
 import { cacheManager, context, FakeClock, testKey } from '../helpers/manager.ts';
-import { nodeOver, SharedMemoryStore } from '../helpers/shared-store.ts';
+import { GatedStore, nodeOver, SharedMemoryStore } from '../helpers/shared-store.ts';
 
 /**
  * Two managers over one persistent store: two "processes" whose only shared
@@ -154,19 +154,7 @@ describe('a save that had to merge', () => {
   it('keeps the changes the application made while it was in flight, for the next save', async () => {
     const clock = new FakeClock();
     const encryptionKey = testKey();
-    const store = new (class extends SharedMemoryStore {
-      gate: Promise<void> | undefined;
-      entered: (() => void) | undefined;
-      override async update(key: string, version: number, write: Parameters<SharedMemoryStore['update']>[2]): Promise<boolean> {
-        if (this.gate) {
-          const gate = this.gate;
-          this.gate = undefined;
-          this.entered?.();
-          await gate;
-        }
-        return super.update(key, version, write);
-      }
-    })();
+    const store = new GatedStore();
     const a = nodeOver(store, { encryptionKey, now: clock.read, cache: { staleMs: 0 } });
     const b = nodeOver(store, { encryptionKey, now: clock.read, cache: { staleMs: 0 } });
     const session = await a.create(context());

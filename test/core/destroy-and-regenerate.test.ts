@@ -1,23 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RecordWrite, StoreKey } from '../../src/stores/store.ts';
 import { cacheManager, context, cookieHeaderFrom, FakeClock, rejectsWithCode, testKey } from '../helpers/manager.ts';
-import { nodeOver, SharedMemoryStore } from '../helpers/shared-store.ts';
-
-/** A store whose next update waits until released: a save "in flight" on another node. */
-class GatedStore extends SharedMemoryStore {
-  gate: Promise<void> | undefined;
-  entered: (() => void) | undefined;
-  override async update(key: StoreKey, version: number, write: RecordWrite): Promise<boolean> {
-    if (this.gate) {
-      const gate = this.gate;
-      this.gate = undefined;
-      this.entered?.();
-      await gate;
-    }
-    return super.update(key, version, write);
-  }
-}
+import { GatedStore, nodeOver, SharedMemoryStore } from '../helpers/shared-store.ts';
 
 describe('destroy is final', () => {
   it('a late save, refresh, set or update never brings a destroyed session back', async () => {

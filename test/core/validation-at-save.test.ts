@@ -4,24 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RecordWrite, StoreKey } from '../../src/stores/store.ts';
 import { cacheManager, context, FakeClock, rejectsWithCode, testKey } from '../helpers/manager.ts';
-import { nodeOver, SharedMemoryStore } from '../helpers/shared-store.ts';
-
-/** A store whose next update waits until released: a save in flight. */
-class GatedStore extends SharedMemoryStore {
-  gate: Promise<void> | undefined;
-  entered: (() => void) | undefined;
-  override async update(key: StoreKey, version: number, write: RecordWrite): Promise<boolean> {
-    if (this.gate) {
-      const gate = this.gate;
-      this.gate = undefined;
-      this.entered?.();
-      await gate;
-    }
-    return super.update(key, version, write);
-  }
-}
+import { GatedStore, nodeOver } from '../helpers/shared-store.ts';
 
 describe('save refuses what it cannot store, and writes nothing', () => {
   for (const [what, value] of [

@@ -73,6 +73,21 @@ export class SharedMemoryStore implements SessionStore {
   async close(): Promise<void> {}
 }
 
+/** A shared store whose next update() waits at a gate (set `gate`; `entered` is called once it waits): to hold a write in flight. */
+export class GatedStore extends SharedMemoryStore {
+  gate: Promise<void> | undefined;
+  entered: (() => void) | undefined;
+  override async update(key: StoreKey, version: number, write: RecordWrite): Promise<boolean> {
+    if (this.gate) {
+      const gate = this.gate;
+      this.gate = undefined;
+      this.entered?.();
+      await gate;
+    }
+    return super.update(key, version, write);
+  }
+}
+
 /** A manager ("node") over a shared persistent store, with its own in-process tier (default staleMs 1000, as configured). */
 export function nodeOver(backing: SessionStore, config: Partial<SessionConfig> & Pick<SessionConfig, 'encryptionKey'>): SessionManager {
   const resolved = validateConfig({ storageType: 'cache', cleanupInterval: 0, ...config });
