@@ -85,8 +85,7 @@ export class ExchangeContext implements SessionContext {
   #cookieHeader: string | undefined;
   #userAgent: string | undefined;
   /** Cookie and User-Agent not read yet: source.sentHeaders() has them (a lazy context). */
-  #cookiePending: boolean;
-  #userAgentPending: boolean;
+  #sentPending: boolean;
   #firstCookieLine: string | undefined;
 
   /**
@@ -98,20 +97,26 @@ export class ExchangeContext implements SessionContext {
     this.#cookieHeader = cookieHeader;
     this.#userAgent = userAgent;
     this.#source = source;
-    this.#cookiePending = this.#userAgentPending = lazy !== undefined;
+    this.#sentPending = lazy !== undefined;
     this.#firstCookieLine = lazy?.firstCookieLine;
   }
 
+  /** Reads the sent Cookie and User-Agent once, before either is read or replaced. */
+  #loadSent(): void {
+    if (!this.#sentPending) return;
+    this.#sentPending = false;
+    const sent = this.#source.sentHeaders?.();
+    this.#cookieHeader = sent?.cookie;
+    this.#userAgent = sent?.userAgent;
+  }
+
   get cookieHeader(): string | undefined {
-    if (this.#cookiePending) {
-      this.#cookiePending = false;
-      this.#cookieHeader = this.#source.sentHeaders?.().cookie;
-    }
+    this.#loadSent();
     return this.#cookieHeader;
   }
 
   set cookieHeader(value: string | undefined) {
-    this.#cookiePending = false;
+    this.#loadSent();
     this.#cookieHeader = value;
     this.#firstCookieLine = undefined; // it described the request's header, not this one
   }
@@ -122,15 +127,12 @@ export class ExchangeContext implements SessionContext {
   }
 
   get userAgent(): string | undefined {
-    if (this.#userAgentPending) {
-      this.#userAgentPending = false;
-      this.#userAgent = this.#source.sentHeaders?.().userAgent;
-    }
+    this.#loadSent();
     return this.#userAgent;
   }
 
   set userAgent(value: string | undefined) {
-    this.#userAgentPending = false;
+    this.#loadSent();
     this.#userAgent = value;
   }
 
