@@ -40,6 +40,7 @@ export function versionCheckOff(env: NodeJS.ProcessEnv = process.env): VersionCh
     ok: false,
     reason:
       'the cache store has no version check to switch off (one process holds every version); the check is one comparison in the tier in front of a persistent store, ' +
-      'measured there by `node --import tsx scripts/measure-version-check.ts` (the sync hit path with and without it, interleaved)',
+      'measured there by `node --import tsx scripts/measure-version-check.ts` (the sync hit path with and without it, interleaved). ' +
+      'A switch for this row goes in VERSION_CHECK_OFF in bench/lib/version-check.ts, or BENCH_VERSION_CHECK_OFF for one run',
   };
 }
