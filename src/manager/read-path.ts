@@ -73,12 +73,14 @@ export class ReadPath {
     // The first line, when the adapter offers it: the whole header is joined from the lines in order and its
     // candidates are tried in order, so what the first line answers, the whole header answers too.
     const firstLine = ctx?.firstCookieLine;
-    if (typeof firstLine === 'string' && firstLine.length > 0) {
+    const triedFirst = typeof firstLine === 'string' && firstLine.length > 0;
+    if (triedFirst) {
       const answer = this.#peekIn<Data>(firstLine, now);
       if (answer !== null) return answer;
     }
     const header = ctx?.cookieHeader;
-    if (typeof header !== 'string' || header.length === 0) return undefined;
+    // A header of one line was just tried whole.
+    if (typeof header !== 'string' || header.length === 0 || (triedFirst && header === firstLine)) return undefined;
     return this.#peekIn<Data>(header, now) ?? undefined;
   }
 
