@@ -11,7 +11,7 @@
 // As a module: startMariaDb() (used by scripts/run-tests.mjs and the crash
 // and hang tests, which need a server of their own to kill and freeze).
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -194,6 +194,31 @@ async function waitForReady(log, from, exited, timeoutMs) {
   return false;
 }
 
+/** Blocks until every thread of `pid` is in the stopped state ('T' in /proc), or `ms` have passed. */
+function waitUntilStopped(pid, ms) {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    let tasks;
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return; // gone, or no /proc: nothing to wait for
+    }
+    const stopped = tasks.every((task) => {
+      try {
+        // The state follows the command name in parentheses, which may itself hold spaces.
+        const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+      } catch {
+        return true; // the thread ended
+      }
+    });
+    if (stopped) return;
+    Atomics.wait(pause, 0, 0, 2);
+  }
+}
+
 function serverHandle({ root, datadir, socket, log, port, child, detached }) {
   const pid = child.pid;
   const exitedPromise = new Promise((resolveExit) => {
@@ -208,9 +233,16 @@ function serverHandle({ root, datadir, socket, log, port, child, detached }) {
     port,
     pid,
     url: `mysql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-    /** Sends a signal to this server only (kill -9, SIGSTOP, SIGCONT in the fault tests). */
+    /**
+     * Sends a signal to this server only (kill -9, SIGSTOP, SIGCONT in the
+     * fault tests). SIGSTOP returns once every thread of the server has
+     * stopped (at most a second): the kernel stops them asynchronously, and
+     * on a busy machine a thread could otherwise still answer a query sent
+     * right after.
+     */
     signal(name) {
       process.kill(pid, name);
+      if (name === 'SIGSTOP') waitUntilStopped(pid, 1000);
     },
     /** Resolves once the server process has exited (after a stop or a kill). */
     exited: () => exitedPromise,
